@@ -1,0 +1,111 @@
+"""The one table of activation functions: numeric kernels and learner's spelling.
+
+Numbers are computed on Python floats with NumPy's elementary functions
+(``np.exp``, ``np.tanh``), because that is what the study note's program calls:
+NumPy's ``exp`` and the C library's ``exp`` differ in the last bit for some
+inputs, and nnstep's values are meant to match the note's bit for bit.  Every
+kernel is overflow-safe and never raises or warns.  The SymPy side of each
+activation lives in :mod:`nnstep.symbolic` under the same name.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+_np_exp = np.exp
+_np_tanh = np.tanh
+_np_log = np.log
+
+
+def exp(s: float) -> float:
+    """e**s, inf on overflow instead of a warning."""
+    return float(_np_exp(s)) if s < 709.0 else (math.inf if s == s else s)
+
+
+def sigmoid(s: float) -> float:
+    """1 / (1 + e**-s), written the note's way where that cannot overflow."""
+    if s >= -708.0:
+        return 1.0 / (1.0 + float(_np_exp(-s)))
+    return float(_np_exp(s))  # e**s / (1 + e**s) == e**s to the last bit here; nan stays nan
+
+
+def tanh(s: float) -> float:
+    return float(_np_tanh(s))
+
+
+def relu(s: float) -> float:
+    """max(s, 0); nan stays nan (as PyTorch does)."""
+    return s if not s <= 0.0 else 0.0
+
+
+def log(p: float) -> float:
+    """Natural log; -inf at 0 and nan below it, without a warning."""
+    if p > 0.0:
+        return float(_np_log(p))
+    return -math.inf if p == 0.0 else math.nan
+
+
+def safe_div(a: float, b: float) -> float:
+    """a / b with IEEE results instead of ZeroDivisionError."""
+    if b != 0.0:
+        return a / b
+    if a != a or a == 0.0:
+        return math.nan
+    return math.copysign(math.inf, a) * math.copysign(1.0, b)
+
+
+@dataclass(frozen=True, slots=True)
+class Activation:
+    """An elementwise activation f, with f'(s) given s and a = f(s)."""
+
+    name: str
+    fn: Callable[[float], float]
+    deriv: Callable[[float, float], float]
+    summary: str
+
+    def code(self, arg: str) -> str:
+        """The learner's line for f(arg)."""
+        return arg if self.name == "linear" else f"{self.name}({arg})"
+
+    def deriv_code(self, arg: str) -> str:
+        """The learner's spelling of f'(arg), e.g. ``deriv_sigmoid(sum_h1)``."""
+        return "1" if self.name == "linear" else f"deriv_{self.name}({arg})"
+
+
+def _relu_deriv(s: float, a: float) -> float:
+    # 0 at s == 0, as PyTorch does; nan stays nan
+    return 1.0 if s > 0.0 else (0.0 if s <= 0.0 else s)
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    a.name: a
+    for a in (
+        Activation("sigmoid", sigmoid, lambda s, a: a * (1.0 - a), "1 / (1 + e^-x), squashes to (0, 1)"),
+        Activation("tanh", tanh, lambda s, a: 1.0 - a * a, "squashes to (-1, 1)"),
+        Activation("relu", relu, _relu_deriv, "max(x, 0); derivative 0 at 0"),
+        Activation("linear", lambda s: s, lambda s, a: 1.0, "identity: f(x) = x"),
+    )
+}
+
+#: Activations that mix a whole layer: allowed on the output layer only.
+LAYER_ACTIVATIONS = ("softmax",)
+
+ACTIVATION_NAMES = (*ACTIVATIONS, *LAYER_ACTIVATIONS)
+
+
+def softmax(sums: list[float]) -> list[float]:
+    """Overflow-safe softmax: e**(s - max) / sum(e**(s_j - max))."""
+    top = max(sums)
+    if top != top or top in (math.inf, -math.inf):
+        # nan, or an infinite logit: let IEEE arithmetic decide (nan where undefined)
+        es = [exp(s - top) if s == s else math.nan for s in sums]
+    else:
+        es = [float(_np_exp(s - top)) for s in sums]
+    total = 0.0
+    for e in es:
+        total += e
+    return [safe_div(e, total) for e in es]

@@ -1,0 +1,430 @@
+"""The stepper: move through a training run one scalar op at a time, both ways.
+
+The position ``t`` counts the ops executed since the start: 0 is before the
+first op, ``total`` after the last update of the last epoch.  The *current op*
+is the one executed last, so its value is on screen.  State is rebuilt from
+the parameters at the start of the current sample (kept as sparse checkpoints
+and replayed with the same kernels), so stepping back is exact to the bit
+without storing every value of the run.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .expr import compile_numeric, parse, render
+from .program import PHASES, Op, Program, build_program
+from .scenario import Scenario, load_scenario
+
+#: Memory the parameter checkpoints of one run may take.
+CHECKPOINT_BUDGET = 48 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A breakpoint condition such as ``abs(d_L_d_w1) > 0.1``; checked after any
+    op that writes a name it reads.  Names not yet computed in the sample are nan."""
+
+    text: str
+    reads: frozenset[str]
+    test: Callable[[list[float]], float]
+
+
+@dataclass(frozen=True)
+class Stop:
+    """Why a run stopped."""
+
+    reason: str  # breakpoint | condition | nonfinite | target | end | cancelled
+    detail: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.reason}: {self.detail}" if self.detail else self.reason
+
+
+class Debugger:
+    """Step through training one scalar op at a time.
+
+    >>> dbg = Debugger("note-network")
+    >>> dbg.step(); dbg.current_op.name
+    'sum_h1'
+    """
+
+    def __init__(self, scenario: Scenario | str | Path | None = None, *, seed: int | None = None,
+                 epochs: int | None = None, program: Program | None = None) -> None:
+        if not isinstance(scenario, Scenario):
+            scenario = load_scenario(scenario)
+        self.scenario = scenario
+        self.program = program or build_program(scenario)
+        self.seed = scenario.seed if seed is None else seed
+        self.epochs = scenario.epochs if epochs is None else max(1, int(epochs))
+        self.ops = self.program.ops
+        self.op_count = len(self.ops)
+        self.sample_count = len(scenario.samples)
+        self.total = self.epochs * self.sample_count * self.op_count
+        self.breakpoints: set[str] = set()
+        self.conditions: list[Condition] = []
+        self.stop_on_nonfinite = False
+        init = scenario.initial_parameters(self.seed)
+        self.initial = [init[p] for p in self.program.parameters]
+        n_params = len(self.initial)
+        samples_total = self.epochs * self.sample_count
+        self._stride = max(1, math.ceil(samples_total * n_params * 8 / CHECKPOINT_BUDGET))
+        self._checkpoints: dict[int, array] = {0: array("d", self.initial)}
+        self._recent: OrderedDict[int, array] = OrderedDict()
+        self._epoch_loss: dict[int, float] = {}
+        self._scratch = self.program.new_slots()
+        self._v = self.program.new_slots()
+        self._g = 0  # global sample index whose start state is loaded in _v
+        self._k = 0  # ops of that sample executed
+        self._start = array("d", self.initial)
+        self.program.load(self._v, self._start, 0)
+        self._hooks: list[tuple[Condition, ...]] = [()] * self.op_count
+        self._bp: list[bool] = [False] * self.op_count
+
+    # ------------------------------------------------------------------ position
+
+    @property
+    def t(self) -> int:
+        return self._g * self.op_count + self._k
+
+    @property
+    def sample_global(self) -> int:
+        """Index of the current sample counted over all epochs."""
+        return self._g
+
+    @property
+    def epoch(self) -> int:
+        return min(self._g // self.sample_count, self.epochs - 1)
+
+    @property
+    def sample_index(self) -> int:
+        return self._g % self.sample_count if self._g < self.epochs * self.sample_count else self.sample_count - 1
+
+    @property
+    def sample(self):
+        return self.scenario.samples[self.sample_index]
+
+    @property
+    def op_index(self) -> int:
+        """Index of the current (last executed) op in the sample's program; -1 before the first."""
+        return self._k - 1
+
+    @property
+    def current_op(self) -> Op | None:
+        return self.ops[self._k - 1] if self._k > 0 else None
+
+    @property
+    def next_op(self) -> Op | None:
+        if self.t >= self.total:
+            return None
+        return self.ops[self._k] if self._k < self.op_count else self.ops[0]
+
+    @property
+    def phase(self) -> str:
+        op = self.current_op
+        return op.phase if op else "start"
+
+    @property
+    def at_start(self) -> bool:
+        return self.t == 0
+
+    @property
+    def at_end(self) -> bool:
+        return self.t >= self.total
+
+    def position(self) -> tuple[int, int, int]:
+        """(epoch, sample, op index) of the current op, all 0-based."""
+        return self.epoch, self.sample_index, self.op_index
+
+    # ------------------------------------------------------------------ values
+
+    def value(self, name: str) -> float | None:
+        """The current value of a name, or None if this sample has not computed it yet."""
+        op = self.program.by_name.get(name)
+        if op is not None and op.kind != "update" and op.index >= self._k:
+            return None
+        return self._v[self.program.slot[name]]
+
+    def values(self) -> dict[str, float | None]:
+        """Every named quantity with its current value (None: not yet computed)."""
+        return {n: self.value(n) for n in self.program.slot}
+
+    def old_parameters(self) -> dict[str, float]:
+        """Parameters as they were at the start of the current sample."""
+        return dict(zip(self.program.parameters, self._start))
+
+    def parameters(self) -> dict[str, float]:
+        return dict(zip(self.program.parameters, self.program.params_of(self._v)))
+
+    def slots(self) -> list[float]:
+        """A copy of the raw slot values (nan where not computed)."""
+        return list(self._v)
+
+    def state(self) -> tuple:
+        """Everything that defines the observable state, for exact comparisons."""
+        return (self.t, tuple(self._v), tuple(self._start))
+
+    # ------------------------------------------------------------------ checkpoints
+
+    def _params_at(self, g: int) -> array:
+        """Parameters at the start of global sample ``g`` (replaying from a checkpoint)."""
+        if g in self._checkpoints:
+            return self._checkpoints[g]
+        if g in self._recent:
+            self._recent.move_to_end(g)
+            return self._recent[g]
+        base = max(k for k in self._checkpoints if k <= g)
+        recent = [k for k in self._recent if base < k <= g]
+        if recent:
+            base = max(recent)
+        params = self._checkpoints.get(base) or self._recent[base]
+        v = self._scratch
+        for h in range(base, g):
+            self.program.load(v, params, h % self.sample_count)
+            self.program.run(v)
+            params = array("d", self.program.params_of(v))
+            self._remember(h + 1, params)
+        return params
+
+    def _remember(self, g: int, params: array) -> None:
+        if g % self._stride == 0:
+            self._checkpoints[g] = params
+        else:
+            self._recent[g] = params
+            if len(self._recent) > 64:
+                self._recent.popitem(last=False)
+
+    def _enter_sample(self, g: int, params: array | None = None) -> None:
+        self._g = g
+        self._k = 0
+        self._start = params if params is not None else self._params_at(g)
+        if g < self.epochs * self.sample_count:
+            self.program.load(self._v, self._start, g % self.sample_count)
+
+    # ------------------------------------------------------------------ moving
+
+    def goto(self, t: int) -> None:
+        """Move to position ``t`` (clamped), ignoring breakpoints."""
+        t = max(0, min(int(t), self.total))
+        K = self.op_count
+        g, k = (0, 0) if t == 0 else divmod(t - 1, K)
+        if t > 0:
+            k += 1
+        if g == self._g and k >= self._k:
+            self._run_ops(k)
+            return
+        if g == self._g:
+            self._undo_to(k)
+            return
+        if g == self._g + 1 and self._g < self.epochs * self.sample_count:
+            self._run_ops(K)
+            self._enter_sample(g, self._finish_sample_params())
+        else:
+            self._enter_sample(g)
+        self._run_ops(k)
+
+    def _finish_sample_params(self) -> array:
+        params = array("d", self.program.params_of(self._v))
+        self._remember(self._g + 1, params)
+        return params
+
+    def _run_ops(self, k: int) -> None:
+        v = self._v
+        for out, fn in self.program.kernels[self._k : k]:
+            v[out] = fn(v)
+        self._k = max(self._k, k)
+
+    def _undo_to(self, k: int) -> None:
+        v, slot, ops = self._v, self.program.slot, self.ops
+        first_param = slot[self.program.parameters[0]]
+        for i in range(self._k - 1, k - 1, -1):
+            op = ops[i]
+            s = slot[op.name]
+            v[s] = self._start[s - first_param] if op.kind == "update" else math.nan
+        self._k = k
+
+    def step(self, n: int = 1) -> None:
+        """Execute the next ``n`` ops (no breakpoints)."""
+        self.goto(self.t + n)
+
+    def back(self, n: int = 1) -> None:
+        """Undo the last ``n`` ops exactly."""
+        self.goto(self.t - n)
+
+    def restart(self) -> None:
+        """Back to the very start (breakpoints are kept)."""
+        self.goto(0)
+
+    def goto_position(self, epoch: int, sample: int, op: int | str) -> None:
+        """Move to the op ``op`` (index or name) of ``sample`` in ``epoch`` (0-based)."""
+        if isinstance(op, str):
+            op = self.program.by_name[op].index
+        g = epoch * self.sample_count + sample
+        self.goto(g * self.op_count + op + 1)
+
+    # ------------------------------------------------------------------ breakpoints
+
+    def toggle_breakpoint(self, name: str) -> bool:
+        """Toggle a breakpoint on the op ``name``; returns whether it is now set."""
+        if name not in self.program.by_name:
+            raise KeyError(name)
+        if name in self.breakpoints:
+            self.breakpoints.discard(name)
+        else:
+            self.breakpoints.add(name)
+        self._rebuild_hooks()
+        return name in self.breakpoints
+
+    def add_condition(self, text: str) -> Condition:
+        """Add a condition breakpoint; raises FormulaError for a bad condition."""
+        node = parse(text, self.program.slot, condition=True)
+        from .expr import names_in
+
+        cond = Condition(render(node), frozenset(names_in(node)), compile_numeric(node, self.program.slot))
+        self.conditions.append(cond)
+        self._rebuild_hooks()
+        return cond
+
+    def remove_condition(self, text: str) -> None:
+        self.conditions = [c for c in self.conditions if c.text != text]
+        self._rebuild_hooks()
+
+    def clear_breakpoints(self) -> None:
+        self.breakpoints.clear()
+        self.conditions.clear()
+        self._rebuild_hooks()
+
+    def _rebuild_hooks(self) -> None:
+        self._bp = [op.name in self.breakpoints for op in self.ops]
+        self._hooks = [tuple(c for c in self.conditions if op.name in c.reads) for op in self.ops]
+
+    # ------------------------------------------------------------------ running
+
+    def run_until(self, target: int | None = None, *, breakpoints: bool = True,
+                  cancel: Callable[[], bool] | None = None,
+                  progress: Callable[[float], None] | None = None) -> Stop:
+        """Run forward to ``target`` (default: the end), stopping at breakpoints,
+        true conditions and (if switched on) the first non-finite value."""
+        target = self.total if target is None else max(self.t, min(int(target), self.total))
+        if self.t >= target:
+            return Stop("end" if self.at_end else "target")
+        K = self.op_count
+        nonfinite = breakpoints and self.stop_on_nonfinite
+        bp, hooks = self._bp, self._hooks
+        checking = breakpoints and (any(bp) or any(hooks))
+        v = self._v
+        kernels = self.program.kernels
+        start_t = self.t
+        span = max(1, target - start_t)
+        while self.t < target:
+            if self._k == K:
+                self._enter_sample(self._g + 1, self._finish_sample_params())
+                if cancel is not None and cancel():
+                    return Stop("cancelled")
+                if progress is not None and self._g % 16 == 0:
+                    progress((self.t - start_t) / span)
+            end_k = min(K, target - self._g * K)
+            if not checking and not nonfinite:
+                self._run_ops(end_k)
+                continue
+            for k in range(self._k, end_k):
+                out, fn = kernels[k]
+                x = fn(v)
+                v[out] = x
+                if nonfinite and x - x != 0.0:
+                    self._k = k + 1
+                    return Stop("nonfinite", f"{self.ops[k].name} = {x}")
+                if checking:
+                    if bp[k]:
+                        self._k = k + 1
+                        return Stop("breakpoint", self.ops[k].name)
+                    for c in hooks[k]:
+                        if c.test(v):
+                            self._k = k + 1
+                            return Stop("condition", c.text)
+            self._k = end_k
+        return Stop("end" if self.at_end else "target")
+
+    def _boundary(self, unit: int) -> int:
+        """The next multiple of ``unit`` ops strictly after t (or the end)."""
+        return min(self.total, (self.t // unit + 1) * unit)
+
+    def finish_phase(self, **kw) -> Stop:
+        """Run to the last op of the phase the next op belongs to."""
+        if self.at_end:
+            return Stop("end")
+        K = self.op_count
+        base, k = ((self._g + 1) * K, 0) if self._k == K else (self._g * K, self._k)
+        phase = self.ops[k].phase
+        end = k
+        while end < K and self.ops[end].phase == phase:
+            end += 1
+        return self.run_until(base + end, **kw)
+
+    def finish_sample(self, **kw) -> Stop:
+        return self.run_until(self._boundary(self.op_count), **kw)
+
+    def finish_epoch(self, **kw) -> Stop:
+        return self.run_until(self._boundary(self.op_count * self.sample_count), **kw)
+
+    def run_to_end(self, **kw) -> Stop:
+        return self.run_until(self.total, **kw)
+
+    def run_to_op(self, name: str, **kw) -> Stop:
+        """Run to the next time op ``name`` executes."""
+        idx = self.program.by_name[name].index
+        K = self.op_count
+        t = self._g * K + idx + 1
+        if t <= self.t:
+            t += K
+        return self.run_until(t, **kw)
+
+    # ------------------------------------------------------------------ losses
+
+    def epoch_loss(self, epoch: int) -> float:
+        """Mean loss over all samples with the parameters after ``epoch`` (0-based)."""
+        if epoch not in self._epoch_loss:
+            params = self._params_at((epoch + 1) * self.sample_count)
+            self._epoch_loss[epoch] = mean_loss(self.program, params, self._scratch)
+        return self._epoch_loss[epoch]
+
+    @property
+    def epochs_done(self) -> int:
+        return self.t // (self.op_count * self.sample_count)
+
+    def epoch_losses(self) -> list[float]:
+        """Losses of the epochs completed so far."""
+        return [self.epoch_loss(e) for e in range(self.epochs_done)]
+
+    def sample_loss(self) -> float | None:
+        return self.value("L")
+
+    def finite_difference(self, param: str, h: float = 1e-6) -> float:
+        """Central difference of this sample's loss w.r.t. ``param`` at the sample's
+        starting parameters: an independent check of ``d_L_d_<param>``."""
+        i = self.program.parameters.index(param)
+        p = list(self._start)
+        step = h * max(1.0, abs(p[i]))
+        p[i] += step
+        up = self.program.sample_loss(p, self.sample_index, self._scratch)
+        p[i] -= 2 * step
+        down = self.program.sample_loss(p, self.sample_index, self._scratch)
+        return (up - down) / (2 * step)
+
+
+def mean_loss(program: Program, params: Iterable[float], scratch: list[float] | None = None) -> float:
+    """The note's epoch loss: the mean over samples of each sample's loss."""
+    params = list(params)
+    total = 0.0
+    n = len(program.scenario.samples)
+    for i in range(n):
+        total += program.sample_loss(params, i, scratch)
+    return total / n
+
+
+__all__ = ["Condition", "Debugger", "PHASES", "Stop", "mean_loss"]

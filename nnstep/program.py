@@ -1,0 +1,466 @@
+"""The program of one training step: an ordered list of scalar operations.
+
+Each :class:`Op` is one line a learner would write (``sum_h1 = w1 * x1 + w2 * x2 + b1``,
+``d_h1_d_w1 = x1 * deriv_sigmoid(sum_h1)``, ``w1 -= learn_rate * d_L_d_w1``), with
+its phase, the names it reads and its defining expression as a small AST (see
+:mod:`nnstep.expr`).  Numbers come from one kernel per op, each a closure that
+reads and writes a flat list of floats (the *slots*), so that stepping one op,
+running a sample and training headlessly are the very same arithmetic.  SymPy
+is not needed here: :mod:`nnstep.symbolic` derives the formulas from the ASTs.
+
+Naming follows the study note: ``sum_h1``/``h1``, the single output is also
+``y_pred`` and its partials say ``ypred`` (``d_L_d_ypred``, ``d_ypred_d_w5``),
+local partials are ``d_a_d_b``, totals of the loss ``d_L_d_<name>`` and the
+update of a parameter is named after it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from .activations import ACTIVATIONS, log, safe_div, softmax
+from .expr import Binary, Call, Name, Node, Num, Unary
+from .scenario import Neuron, Scenario
+
+PHASES = ("forward", "loss", "backward", "update")
+Kernel = Callable[[list[float]], float]
+#: A chain-rule term is inlined into the next product while it stays this short.
+MAX_INLINE_FACTORS = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Op:
+    """One scalar operation of a training step."""
+
+    index: int
+    name: str
+    phase: str
+    kind: str  # sum | activation | alias | loss | partial | total | update
+    reads: tuple[str, ...]
+    code: str
+    expr: Node  # defining expression; for a partial, the expression being differentiated
+    of: str = ""  # partial/total: the quantity differentiated ("h1", "ypred", "L")
+    wrt: str = ""  # partial/total: with respect to
+    subs: tuple[tuple[str, Node], ...] = ()  # partial: fold these back into names after diff
+    terms: tuple[tuple[str, ...], ...] = ()  # total: sum of products of op names
+    node: str = ""  # the network node the op belongs to (neuron, output, "L" or parameter)
+
+
+@dataclass
+class Program:
+    """All ops of one training step plus the slot layout they compute in."""
+
+    scenario: Scenario
+    ops: tuple[Op, ...]
+    slot: dict[str, int]
+    kernels: tuple[tuple[int, Kernel], ...]
+    inputs: tuple[str, ...]
+    targets: tuple[str, ...]
+    parameters: tuple[str, ...]
+    loss_end: int  # ops[:loss_end] compute the forward pass and L
+    by_name: dict[str, Op] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.by_name = {op.name: op for op in self.ops}
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.slot)
+
+    def phase_range(self, phase: str) -> range:
+        idx = [op.index for op in self.ops if op.phase == phase]
+        return range(idx[0], idx[-1] + 1) if idx else range(0)
+
+    def new_slots(self) -> list[float]:
+        return [math.nan] * len(self.slot)
+
+    def load(self, v: list[float], params: Sequence[float], sample_index: int) -> None:
+        """Put a sample's inputs and targets and the given parameters into ``v``;
+        clear every computed value to nan."""
+        sample = self.scenario.samples[sample_index]
+        s = self.slot
+        for name, x in zip(self.inputs, sample.x):
+            v[s[name]] = x
+        for name, y in zip(self.targets, sample.y):
+            v[s[name]] = y
+        v[s["learn_rate"]] = self.scenario.learning_rate
+        base = s[self.parameters[0]]
+        v[base : base + len(params)] = params
+        first = base + len(params)
+        v[first:] = [math.nan] * (len(v) - first)
+
+    def params_of(self, v: list[float]) -> list[float]:
+        base = self.slot[self.parameters[0]]
+        return v[base : base + len(self.parameters)]
+
+    def run(self, v: list[float], start: int = 0, stop: int | None = None) -> None:
+        """Execute ops[start:stop] on ``v``."""
+        for out, fn in self.kernels[start:stop]:
+            v[out] = fn(v)
+
+    def sample_loss(self, params: Sequence[float], sample_index: int, v: list[float] | None = None) -> float:
+        """The loss of one sample under ``params`` (forward and loss ops only)."""
+        v = v if v is not None else self.new_slots()
+        self.load(v, params, sample_index)
+        self.run(v, 0, self.loss_end)
+        return v[self.slot["L"]]
+
+
+def build_program(scenario: Scenario) -> Program:
+    """Build the ordered op program of one training step for a layered scenario."""
+    return _Builder(scenario).build()
+
+
+# --------------------------------------------------------------------------- builder
+
+
+def _sum(terms: list[Node]) -> Node:
+    out = terms[0]
+    for t in terms[1:]:
+        out = Binary("+", out, t)
+    return out
+
+
+def _product(names: Sequence[str]) -> Node:
+    out: Node = Name(names[0])
+    for n in names[1:]:
+        out = Binary("*", out, Name(n))
+    return out
+
+
+def _mul(a: int, b: int) -> Kernel:
+    return lambda v: v[a] * v[b]
+
+
+def _copy(a: int) -> Kernel:
+    return lambda v: v[a]
+
+
+def _const(c: float) -> Kernel:
+    return lambda v: c
+
+
+class _Builder:
+    def __init__(self, sc: Scenario) -> None:
+        self.sc = sc
+        self.single = len(sc.outputs) == 1
+        self.targets = ("y_true",) if self.single else tuple(f"y_true_{o}" for o in sc.outputs)
+        self.neurons = {n.name: n for n in sc.neurons}
+        self.params = sc.parameter_names
+        names = [*sc.inputs, *self.targets, "learn_rate", *self.params]
+        self.slot = {n: i for i, n in enumerate(names)}
+        self.ops: list[Op] = []
+        self.kernels: list[tuple[int, Kernel]] = []
+        # gradient graph: unit -> [(consumer unit, partial op name)]
+        self.consumers: dict[str, list[tuple[str, str]]] = {}
+        self.terms: dict[str, tuple[tuple[str, ...], ...]] = {}
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def pname(self, unit: str) -> str:
+        """The name a unit has in partials: the single output is 'ypred'."""
+        return "ypred" if self.single and unit == self.sc.outputs[0] else unit
+
+    def vname(self, unit: str) -> str:
+        """The name a unit's value has where the loss reads it."""
+        return "y_pred" if self.single and unit == self.sc.outputs[0] else unit
+
+    def emit(self, name: str, phase: str, kind: str, reads: Sequence[str], code: str, expr: Node,
+             kernel: Kernel, *, out: str | None = None, **extra: object) -> None:
+        target = out or name
+        if target not in self.slot:
+            self.slot[target] = len(self.slot)
+        op = Op(len(self.ops), name, phase, kind, tuple(reads), code, expr, **extra)  # type: ignore[arg-type]
+        self.ops.append(op)
+        self.kernels.append((self.slot[target], kernel))
+
+    def sum_expr(self, n: Neuron) -> Node:
+        parts: list[Node] = [Binary("*", Name(w), Name(a)) for w, a in n.weights]
+        if n.bias:
+            parts.append(Name(n.bias))
+        return _sum(parts)
+
+    # -- phases --------------------------------------------------------------------------
+
+    def build(self) -> Program:
+        self.forward()
+        self.loss()
+        loss_end = len(self.ops)
+        self.local_partials()
+        self.totals()
+        self.updates()
+        s = self.sc
+        return Program(
+            scenario=s,
+            ops=tuple(self.ops),
+            slot=self.slot,
+            kernels=tuple(self.kernels),
+            inputs=s.inputs,
+            targets=self.targets,
+            parameters=self.params,
+            loss_end=loss_end,
+        )
+
+    def forward(self) -> None:
+        for layer_index, layer in enumerate(self.sc.layers):
+            neurons = [self.neurons[n] for n in layer.neurons]
+            if layer.activation == "softmax":
+                for n in neurons:
+                    self.emit_sum(n)
+                sums = [f"sum_{n.name}" for n in neurons]
+                for i, n in enumerate(neurons):
+                    self.emit_softmax(n, i, sums)
+            else:
+                for n in neurons:
+                    self.emit_sum(n)
+                    self.emit_activation(n, layer.activation)
+        if self.single:
+            o = self.sc.outputs[0]
+            self.emit("y_pred", "forward", "alias", (o,), f"y_pred = {o}", Name(o), _copy(self.slot[o]), node=o)
+
+    def emit_sum(self, n: Neuron) -> None:
+        s = self.slot
+        pairs = tuple((s[w], s[a]) for w, a in n.weights)
+        b = s[n.bias] if n.bias else None
+        (w0, a0), rest = pairs[0], pairs[1:]
+
+        def kernel(v: list[float]) -> float:
+            acc = v[w0] * v[a0]
+            for w, a in rest:
+                acc += v[w] * v[a]
+            return acc if b is None else acc + v[b]
+
+        expr = self.sum_expr(n)
+        reads = [x for pair in n.weights for x in pair] + ([n.bias] if n.bias else [])
+        code = " + ".join([f"{w} * {a}" for w, a in n.weights] + ([n.bias] if n.bias else []))
+        self.emit(f"sum_{n.name}", "forward", "sum", reads, f"sum_{n.name} = {code}", expr, kernel, node=n.name)
+
+    def emit_activation(self, n: Neuron, act_name: str) -> None:
+        act = ACTIVATIONS[act_name]
+        sname = f"sum_{n.name}"
+        si = self.slot[sname]
+        fn = act.fn
+        expr: Node = Name(sname) if act_name == "linear" else Call(act_name, (Name(sname),))
+        self.emit(n.name, "forward", "activation", (sname,), f"{n.name} = {act.code(sname)}", expr,
+                  lambda v: fn(v[si]), node=n.name)
+
+    def emit_softmax(self, n: Neuron, i: int, sums: list[str]) -> None:
+        idx = [self.slot[x] for x in sums]
+        expr = Binary("/", Call("exp", (Name(sums[i]),)), _sum([Call("exp", (Name(x),)) for x in sums]))
+        den = " + ".join(f"exp({x})" for x in sums)
+        code = f"{n.name} = exp({sums[i]}) / ({den})"
+        self.emit(n.name, "forward", "activation", sums, code, expr,
+                  lambda v: softmax([v[j] for j in idx])[i], node=n.name)
+
+    def loss_expr(self) -> Node:
+        pairs = [(t, self.vname(o)) for t, o in zip(self.targets, self.sc.outputs)]
+        kind = self.sc.loss
+        if kind == "mse":
+            sq = [Binary("**", Binary("-", Name(t), Name(p)), Num(2.0)) for t, p in pairs]
+            total = _sum(sq)
+            return total if len(sq) == 1 else Binary("/", total, Num(float(len(sq))))
+        if kind == "binary_cross_entropy":
+            (t, p), = pairs
+            one = Num(1.0)
+            inner = Binary("+", Binary("*", Name(t), Call("log", (Name(p),))),
+                           Binary("*", Binary("-", one, Name(t)), Call("log", (Binary("-", one, Name(p)),))))
+            return Unary("-", inner)
+        return Unary("-", _sum([Binary("*", Name(t), Call("log", (Name(p),))) for t, p in pairs]))
+
+    def loss(self) -> None:
+        s = self.slot
+        pairs = [(t, self.vname(o)) for t, o in zip(self.targets, self.sc.outputs)]
+        idx = [(s[t], s[p]) for t, p in pairs]
+        n = float(len(idx))
+        kind = self.sc.loss
+        if kind == "mse":
+            def kernel(v: list[float]) -> float:
+                acc = 0.0
+                for t, p in idx:
+                    d = v[t] - v[p]
+                    acc += d * d
+                return acc if n == 1.0 else acc / n
+
+            sq = [f"({t} - {p}) ** 2" for t, p in pairs]
+            code = sq[0] if len(sq) == 1 else f"({' + '.join(sq)}) / {len(sq)}"
+        elif kind == "binary_cross_entropy":
+            (t0, p0), = idx
+
+            def kernel(v: list[float]) -> float:
+                y, p = v[t0], v[p0]
+                return -(_xlog(y, p) + _xlog(1.0 - y, 1.0 - p))
+
+            (t, p), = pairs
+            code = f"-({t} * log({p}) + (1 - {t}) * log(1 - {p}))"
+        else:
+            def kernel(v: list[float]) -> float:
+                acc = 0.0
+                for t, p in idx:
+                    acc += _xlog(v[t], v[p])
+                return -acc
+
+            code = "-(" + " + ".join(f"{t} * log({p})" for t, p in pairs) + ")"
+        reads = [x for pair in pairs for x in pair]
+        self.emit("L", "loss", "loss", reads, f"L = {code}", self.loss_expr(), kernel, node="L")
+
+    def local_partials(self) -> None:
+        # d_L_d_<output>: the loss's own partials; they are also the outputs' totals
+        s = self.slot
+        expr = self.loss_expr()
+        n = float(len(self.sc.outputs))
+        for t, o in zip(self.targets, self.sc.outputs):
+            p, name = self.vname(o), f"d_L_d_{self.pname(o)}"
+            ti, pi = s[t], s[p]
+            if self.sc.loss == "mse":
+                kernel = (lambda v, ti=ti, pi=pi: -2.0 * (v[ti] - v[pi])) if n == 1.0 else \
+                         (lambda v, ti=ti, pi=pi: -2.0 * (v[ti] - v[pi]) / n)
+                code = f"-2 * ({t} - {p})" + ("" if n == 1.0 else f" / {len(self.sc.outputs)}")
+            elif self.sc.loss == "binary_cross_entropy":
+                def kernel(v: list[float], ti: int = ti, pi: int = pi) -> float:
+                    y, q = v[ti], v[pi]
+                    return -(safe_div(y, q) - safe_div(1.0 - y, 1.0 - q))
+
+                code = f"-({t} / {p} - (1 - {t}) / (1 - {p}))"
+            else:
+                kernel = lambda v, ti=ti, pi=pi: -safe_div(v[ti], v[pi])  # noqa: E731
+                code = f"-{t} / {p}"
+            self.emit(name, "backward", "partial", (t, p), f"{name} = {code}", expr, kernel,
+                      of="L", wrt=self.pname(o), node=o)
+            self.terms[o] = ((name,),)
+        # then every unit's partials, from the output layer back to the first
+        for layer_index in range(len(self.sc.layers) - 1, -1, -1):
+            layer = self.sc.layers[layer_index]
+            neurons = [self.neurons[x] for x in layer.neurons]
+            if layer.activation == "softmax":
+                self.softmax_partials(neurons)
+                for nr in neurons:
+                    self.unit_partials(nr, f"sum_{nr.name}", None)
+            else:
+                for nr in neurons:
+                    self.unit_partials(nr, nr.name, layer.activation)
+
+    def unit_partials(self, n: Neuron, unit: str, act_name: str | None) -> None:
+        """Partials of a unit w.r.t. its weights, bias and (past the first layer) inputs.
+
+        The unit is a neuron's output ``act(sum)`` for elementwise activations
+        (the note's d_h1_d_w1) or a softmax layer's ``sum_o1`` itself."""
+        s = self.slot
+        of = self.pname(unit)
+        sname = f"sum_{n.name}"
+        sum_expr = self.sum_expr(n)
+        if act_name is None:
+            base_expr, subs = sum_expr, ()
+            dcode, dk = "", None
+        else:
+            act = ACTIVATIONS[act_name]
+            base_expr = sum_expr if act_name == "linear" else Call(act_name, (sum_expr,))
+            subs = ((sname, sum_expr),)
+            dcode = act.deriv_code(sname)
+            si, ai, deriv = s[sname], s[n.name], act.deriv
+            dk = (lambda v: deriv(v[si], v[ai])) if act_name != "linear" else None
+        first_layer = n.layer == 0
+        items = [(w, a, "weight") for w, a in n.weights]
+        if n.bias:
+            items.append((n.bias, "", "bias"))
+        if not first_layer:
+            items += [(a, w, "input") for w, a in n.weights]
+        for wrt, other, what in items:
+            name = f"d_{of}_d_{wrt}"
+            oi = s[other] if other else None
+            if what == "bias":
+                code = dcode or "1"
+                kernel = dk if dk else _const(1.0)
+                reads = (sname,) if dcode else ()
+            else:
+                code = f"{other} * {dcode}" if dcode and dcode != "1" else other
+                if dk:
+                    kernel = (lambda v, oi=oi, dk=dk: v[oi] * dk(v))
+                else:
+                    kernel = _copy(oi)
+                reads = (other, sname) if dcode and dcode != "1" else (other,)
+            self.emit(name, "backward", "partial", reads, f"{name} = {code}", base_expr, kernel,
+                      of=of, wrt=wrt, subs=subs, node=n.name)
+            self.consumers.setdefault(wrt, []).append((unit, name))
+
+    def softmax_partials(self, neurons: list[Neuron]) -> None:
+        s = self.slot
+        sums = [f"sum_{n.name}" for n in neurons]
+        for i, n in enumerate(neurons):
+            expr = Binary("/", Call("exp", (Name(sums[i]),)), _sum([Call("exp", (Name(x),)) for x in sums]))
+            oi = s[n.name]
+            for j, m in enumerate(neurons):
+                name = f"d_{n.name}_d_{sums[j]}"
+                if i == j:
+                    code, reads = f"{n.name} * (1 - {n.name})", (n.name,)
+                    kernel = lambda v, oi=oi: v[oi] * (1.0 - v[oi])  # noqa: E731
+                else:
+                    mj = s[m.name]
+                    code, reads = f"-{n.name} * {m.name}", (n.name, m.name)
+                    kernel = lambda v, oi=oi, mj=mj: -v[oi] * v[mj]  # noqa: E731
+                self.emit(name, "backward", "partial", reads, f"{name} = {code}", expr, kernel,
+                          of=n.name, wrt=sums[j], node=n.name)
+                self.consumers.setdefault(sums[j], []).append((n.name, name))
+
+    # -- chain rule ------------------------------------------------------------------------
+
+    def upstream(self, unit: str) -> tuple[str, ...]:
+        """The factors standing for dL/d(unit): its own product when that is a single
+        short chain (so the learner sees d_L_d_ypred * d_ypred_d_h1 * ...), else its total."""
+        terms = self.terms[unit]
+        if len(terms) == 1 and len(terms[0]) < MAX_INLINE_FACTORS:
+            return terms[0]
+        return (f"d_L_d_{self.pname(unit)}",)
+
+    def emit_total(self, wrt: str, node: str) -> None:
+        terms = tuple(self.upstream(c) + (partial,) for c, partial in self.consumers[wrt])
+        self.terms[wrt] = terms
+        name = f"d_L_d_{self.pname(wrt)}"
+        s = self.slot
+        idx = tuple(tuple(s[f] for f in t) for t in terms)
+
+        def kernel(v: list[float]) -> float:
+            total = 0.0
+            for k, term in enumerate(idx):
+                p = v[term[0]]
+                for f in term[1:]:
+                    p *= v[f]
+                total = p if k == 0 else total + p
+            return total
+
+        code = " + ".join(" * ".join(t) for t in terms)
+        expr = _sum([_product(t) for t in terms])
+        reads = tuple(dict.fromkeys(f for t in terms for f in t))
+        self.emit(name, "backward", "total", reads, f"{name} = {code}", expr, kernel,
+                  of="L", wrt=self.pname(wrt), terms=terms, node=node)
+
+    def totals(self) -> None:
+        for layer_index in range(len(self.sc.layers) - 1, -1, -1):
+            layer = self.sc.layers[layer_index]
+            last = layer_index == len(self.sc.layers) - 1
+            for x in layer.neurons:
+                n = self.neurons[x]
+                unit = f"sum_{x}" if layer.activation == "softmax" else x
+                if unit in self.consumers and not (last and layer.activation != "softmax"):
+                    self.emit_total(unit, x)
+                for w, _ in n.weights:
+                    self.emit_total(w, w)
+                if n.bias:
+                    self.emit_total(n.bias, n.bias)
+
+    def updates(self) -> None:
+        s = self.slot
+        li = s["learn_rate"]
+        for n in self.sc.neurons:
+            for p in [w for w, _ in n.weights] + ([n.bias] if n.bias else []):
+                g = f"d_L_d_{p}"
+                pi, gi = s[p], s[g]
+                expr = Binary("-", Name(p), Binary("*", Name("learn_rate"), Name(g)))
+                self.emit(p, "update", "update", (p, "learn_rate", g), f"{p} -= learn_rate * {g}", expr,
+                          lambda v, pi=pi, gi=gi: v[pi] - v[li] * v[gi], node=p)
+
+
+def _xlog(y: float, p: float) -> float:
+    """y * log(p), taken as 0 where y is 0 (the limit), so a confident right answer is not nan."""
+    return 0.0 if y == 0.0 else y * log(p)
