@@ -1,0 +1,256 @@
+"""SymPy side of the program: each op's definition, derived formula and renderings.
+
+This is the only engine module that imports SymPy, and only when first asked
+for a formula.  Every local partial is SymPy's own ``diff`` of the op's
+defining expression (never of the whole loss), folded back into node names
+(``x1·σ(sum_h1)·(1 - σ(sum_h1))``); every total is the product of its factors.
+Results are cached per op.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+import sympy as sp
+from sympy.printing.latex import LatexPrinter
+from sympy.printing.pretty.pretty import PrettyPrinter
+from sympy.printing.pretty.stringpict import prettyForm
+from sympy.printing.str import StrPrinter
+
+from .expr import to_sympy
+
+if TYPE_CHECKING:
+    from .program import Op, Program
+
+#: Operation count above which the expanded view is declined.
+EXPAND_LIMIT = 600
+
+
+class sigmoid(sp.Function):  # noqa: N801 - the learner's spelling
+    """σ(x) = 1 / (1 + e^-x), with the derivative σ(x)·(1 - σ(x))."""
+
+    @classmethod
+    def eval(cls, x: Any) -> Any:
+        if x.is_Number:
+            return 1 / (1 + sp.exp(-x))
+        return None
+
+    def fdiff(self, argindex: int = 1) -> Any:
+        s = sigmoid(self.args[0])
+        return s * (1 - s)
+
+    def _eval_rewrite_as_exp(self, x: Any, **kwargs: Any) -> Any:
+        return 1 / (1 + sp.exp(-x))
+
+    def _eval_evalf(self, prec: int) -> Any:
+        return (1 / (1 + sp.exp(-self.args[0])))._eval_evalf(prec)
+
+    def _latex(self, printer: Any, exp: Any = None) -> str:
+        body = rf"\sigma\left({printer._print(self.args[0])}\right)"
+        return body if exp is None else rf"{body}^{{{exp}}}"
+
+    def _sympystr(self, printer: Any) -> str:
+        return f"σ({printer._print(self.args[0])})"
+
+    def _pretty(self, printer: Any) -> Any:
+        arg = printer._print(self.args[0])
+        return prettyForm(*prettyForm(*arg.parens()).left("σ"))
+
+
+class relu(sp.Function):  # noqa: N801
+    """max(x, 0); its derivative is the step θ(x) with θ(0) = 0, as PyTorch takes it."""
+
+    @classmethod
+    def eval(cls, x: Any) -> Any:
+        if x.is_Number:
+            return sp.Max(x, 0)
+        return None
+
+    def fdiff(self, argindex: int = 1) -> Any:
+        return sp.Heaviside(self.args[0], 0)
+
+    def _eval_rewrite_as_Max(self, x: Any, **kwargs: Any) -> Any:
+        return sp.Max(x, 0)
+
+
+#: The functions a formula may call, by the name it is written with.
+FUNCTIONS: dict[str, Any] = {
+    "exp": sp.exp,
+    "log": sp.log,
+    "tanh": sp.tanh,
+    "sigmoid": sigmoid,
+    "relu": relu,
+    "sqrt": sp.sqrt,
+    "abs": sp.Abs,
+    "max": sp.Max,
+    "min": sp.Min,
+}
+
+
+# --------------------------------------------------------------------------- printing
+
+
+def leibniz(of: str, wrt: str) -> str:
+    return f"∂{_hat(of)}/∂{_hat(wrt)}"
+
+
+def _hat(name: str) -> str:
+    return "ŷ" if name == "ypred" else name
+
+
+def _latex_name(name: str) -> str:
+    if name == "ypred":
+        return r"\hat{y}"
+    return sp.latex(sp.Symbol(name))
+
+
+class _Str(StrPrinter):
+    def _print_Symbol(self, expr: Any) -> str:
+        return expr.name
+
+
+class _Pretty(PrettyPrinter):
+    def _print_Symbol(self, e: Any, bold_name: bool = False) -> Any:
+        return prettyForm(e.name)
+
+
+def one_line(expr: Any) -> str:
+    """A one-line Unicode rendering: ``x1·σ(sum_h1)·(1 - σ(sum_h1))``."""
+    text = _Str({"order": "none"}).doprint(expr)
+    return text.replace("**", "^").replace("*", "·")
+
+
+def pretty(expr: Any) -> str:
+    """SymPy's two-dimensional Unicode pretty print, names kept as written."""
+    return _Pretty({"use_unicode": True, "order": "none", "wrap_line": False}).doprint(expr)
+
+
+def latex(expr: Any, names: dict[Any, str] | None = None) -> str:
+    return LatexPrinter({"order": "none", "symbol_names": names or {}}).doprint(expr)
+
+
+# --------------------------------------------------------------------------- formulas
+
+
+@dataclass(frozen=True)
+class Formula:
+    """What the formula pane and the traces show for one op."""
+
+    lhs: str  # "∂h1/∂w1", "sum_h1", "w1"
+    definition: Any  # SymPy: what the op is (for a partial, the expression differentiated)
+    formula: Any  # SymPy: the op's value as an expression of node names (the derived partial)
+    factors: Any = None  # SymPy: for a total, the product of Leibniz symbols
+    text: str = ""  # one line: "∂h1/∂w1 = ∂/∂w1 σ(w1·x1 + w2·x2 + b1) = x1·σ(sum_h1)·(1 - σ(sum_h1))"
+    latex: str = ""
+
+    @property
+    def free_names(self) -> list[str]:
+        return sorted(s.name for s in self.formula.free_symbols)
+
+
+class Symbolic:
+    """Lazily derived SymPy formulas for every op of a program."""
+
+    def __init__(self, program: Program) -> None:
+        self.program = program
+        self._cache: dict[int, Formula] = {}
+        self._expanded: dict[int, Any] = {}
+        self._symbols = {name: _symbol(name) for name in program.slot}
+
+    def sym(self, name: str) -> Any:
+        return _symbol(name)
+
+    def to_sympy(self, node: Any) -> Any:
+        return to_sympy(node, self._symbols, FUNCTIONS)
+
+    def formula(self, op: Op) -> Formula:
+        """The op's formula (cached)."""
+        got = self._cache.get(op.index)
+        if got is None:
+            got = self._cache[op.index] = self._derive(op)
+        return got
+
+    def derive_all(self) -> None:
+        for op in self.program.ops:
+            self.formula(op)
+
+    def _derive(self, op: Op) -> Formula:
+        definition = self.to_sympy(op.expr)
+        if op.kind == "partial":
+            wrt = self.sym("y_pred" if op.wrt == "ypred" else op.wrt)
+            derived = sp.diff(definition, wrt)
+            fold = {self.to_sympy(node): self.sym(name) for name, node in op.subs}
+            derived = derived.xreplace(fold) if fold else derived
+            lhs = leibniz(op.of, op.wrt)
+            text = f"{lhs} = ∂/∂{_hat(op.wrt)} {one_line(definition)} = {one_line(derived)}"
+            tex = rf"\frac{{\partial {_latex_name(op.of)}}}{{\partial {_latex_name(op.wrt)}}} = {latex(derived)}"
+            return Formula(lhs, definition, derived, text=text, latex=tex)
+        if op.kind == "total":
+            lhs = leibniz(op.of, op.wrt)
+            names = {}
+            terms = []
+            for term in op.terms:
+                factors = []
+                for f in term:
+                    fop = self.program.by_name[f]
+                    s = sp.Symbol(leibniz(fop.of, fop.wrt))
+                    names[s] = rf"\frac{{\partial {_latex_name(fop.of)}}}{{\partial {_latex_name(fop.wrt)}}}"
+                    factors.append(s)
+                terms.append(sp.Mul(*factors, evaluate=False))
+            shown = terms[0] if len(terms) == 1 else sp.Add(*terms, evaluate=False)
+            text = f"{lhs} = {one_line(shown)}"
+            tex = rf"\frac{{\partial L}}{{\partial {_latex_name(op.wrt)}}} = {latex(shown, names)}"
+            return Formula(lhs, definition, definition, factors=shown, text=text, latex=tex)
+        lhs = op.name
+        text = f"{lhs} = {one_line(definition)}"
+        tex = f"{_latex_name(op.name)} = {latex(definition)}"
+        return Formula(lhs, definition, definition, text=text, latex=tex)
+
+    # -- numbers -------------------------------------------------------------------------
+
+    def evaluate(self, op: Op, values: dict[str, float | None], digits: int = 30) -> float:
+        """The op's formula evaluated by SymPy at ``values`` (high precision, then float)."""
+        f = self.formula(op).formula
+        subs = {s: sp.Float(repr(values[s.name]), digits) for s in f.free_symbols}
+        return float(f.xreplace(subs).evalf(digits))
+
+    def substituted(self, op: Op, values: dict[str, float | None]) -> Any:
+        """For a total: the product with the current numbers in place of the factors."""
+        if op.kind != "total":
+            f = self.formula(op).formula
+            return f.xreplace({s: sp.Float(values[s.name], 6) for s in f.free_symbols
+                               if values.get(s.name) is not None})
+        terms = [sp.Mul(*[sp.Float(values[f], 6) for f in t], evaluate=False) for t in op.terms]
+        return terms[0] if len(terms) == 1 else sp.Add(*terms, evaluate=False)
+
+    def expanded(self, op: Op) -> Any | None:
+        """The formula written in inputs, targets and parameters only; None when too large."""
+        if op.index in self._expanded:
+            return self._expanded[op.index]
+        result = self._expand(self.formula(op).formula)
+        self._expanded[op.index] = result
+        return result
+
+    def _expand(self, expr: Any) -> Any | None:
+        leaves = {*self.program.inputs, *self.program.targets, *self.program.parameters, "learn_rate"}
+        for _ in range(4 * len(self.program.scenario.layers) + 8):
+            inner = [s for s in expr.free_symbols if s.name not in leaves]
+            if not inner:
+                return expr
+            repl = {}
+            for s in inner:
+                op = self.program.by_name.get(s.name)
+                if op is None:
+                    continue
+                repl[s] = self.formula(op).formula
+            expr = expr.xreplace(repl)
+            if sp.count_ops(expr) > EXPAND_LIMIT:
+                return None
+        return None
+
+
+@lru_cache(maxsize=None)
+def _symbol(name: str) -> Any:
+    return sp.Symbol(name, real=True)
