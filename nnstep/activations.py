@@ -76,6 +76,20 @@ class Activation:
         return "1" if self.name == "linear" else f"deriv_{self.name}({arg})"
 
 
+def _sigmoid_deriv(s: float, a: float) -> float:
+    # sigma(s) * (1 - sigma(s)), with 1 - sigma(s) taken as sigma(-s): the note's
+    # fx * (1 - fx) cancels to 0 once sigma(s) rounds to 1, and that would be untrue.
+    return a * sigmoid(-s)
+
+
+def _tanh_deriv(s: float, a: float) -> float:
+    # 1 - tanh(s)**2 == 4 e^(-2|s|) / (1 + e^(-2|s|))**2, without the cancellation near |tanh| = 1
+    if s != s:
+        return s
+    e = float(_np_exp(-2.0 * abs(s)))
+    return 4.0 * e / ((1.0 + e) * (1.0 + e))
+
+
 def _relu_deriv(s: float, a: float) -> float:
     # 0 at s == 0, as PyTorch does; nan stays nan
     return 1.0 if s > 0.0 else (0.0 if s <= 0.0 else s)
@@ -84,8 +98,8 @@ def _relu_deriv(s: float, a: float) -> float:
 ACTIVATIONS: dict[str, Activation] = {
     a.name: a
     for a in (
-        Activation("sigmoid", sigmoid, lambda s, a: a * (1.0 - a), "1 / (1 + e^-x), squashes to (0, 1)"),
-        Activation("tanh", tanh, lambda s, a: 1.0 - a * a, "squashes to (-1, 1)"),
+        Activation("sigmoid", sigmoid, _sigmoid_deriv, "1 / (1 + e^-x), squashes to (0, 1)"),
+        Activation("tanh", tanh, _tanh_deriv, "squashes to (-1, 1)"),
         Activation("relu", relu, _relu_deriv, "max(x, 0); derivative 0 at 0"),
         Activation("linear", lambda s: s, lambda s, a: 1.0, "identity: f(x) = x"),
     )

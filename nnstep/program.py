@@ -393,8 +393,15 @@ class _Builder:
             for j, m in enumerate(neurons):
                 name = f"d_{n.name}_d_{sums[j]}"
                 if i == j:
+                    # 1 - o_i is summed from the other outputs: exact where o_i rounds near 1
                     code, reads = f"{n.name} * (1 - {n.name})", (n.name,)
-                    kernel = lambda v, oi=oi: v[oi] * (1.0 - v[oi])  # noqa: E731
+                    others = [s[m.name] for m in neurons if m is not n]
+
+                    def kernel(v: list[float], oi: int = oi, others: list[int] = others) -> float:
+                        rest = 0.0
+                        for k in others:
+                            rest += v[k]
+                        return v[oi] * rest
                 else:
                     mj = s[m.name]
                     code, reads = f"-{n.name} * {m.name}", (n.name, m.name)
