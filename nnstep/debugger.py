@@ -13,13 +13,14 @@ from __future__ import annotations
 import math
 from array import array
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from .expr import compile_numeric, parse, render
 from .program import PHASES, Op, Program, build_program
 from .scenario import Scenario, load_scenario
+from .train import epoch_loss, run_samples
 
 #: Memory the parameter checkpoints of one run may take.
 CHECKPOINT_BUDGET = 48 * 1024 * 1024
@@ -182,12 +183,10 @@ class Debugger:
         recent = [k for k in self._recent if base < k <= g]
         if recent:
             base = max(recent)
-        params = self._checkpoints.get(base) or self._recent[base]
-        v = self._scratch
+        params = self._checkpoints[base] if base in self._checkpoints else self._recent[base]
+        M = self.sample_count
         for h in range(base, g):
-            self.program.load(v, params, h % self.sample_count)
-            self.program.run(v)
-            params = array("d", self.program.params_of(v))
+            params = array("d", run_samples(self.program, params, (h % M,), self._scratch))
             self._remember(h + 1, params)
         return params
 
@@ -390,7 +389,7 @@ class Debugger:
         """Mean loss over all samples with the parameters after ``epoch`` (0-based)."""
         if epoch not in self._epoch_loss:
             params = self._params_at((epoch + 1) * self.sample_count)
-            self._epoch_loss[epoch] = mean_loss(self.program, params, self._scratch)
+            self._epoch_loss[epoch] = epoch_loss(self.program, params, self._scratch)
         return self._epoch_loss[epoch]
 
     @property
@@ -417,14 +416,4 @@ class Debugger:
         return (up - down) / (2 * step)
 
 
-def mean_loss(program: Program, params: Iterable[float], scratch: list[float] | None = None) -> float:
-    """The note's epoch loss: the mean over samples of each sample's loss."""
-    params = list(params)
-    total = 0.0
-    n = len(program.scenario.samples)
-    for i in range(n):
-        total += program.sample_loss(params, i, scratch)
-    return total / n
-
-
-__all__ = ["Condition", "Debugger", "PHASES", "Stop", "mean_loss"]
+__all__ = ["Condition", "Debugger", "PHASES", "Stop"]

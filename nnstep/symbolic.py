@@ -9,8 +9,9 @@ Results are cached per op.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import sympy as sp
@@ -213,8 +214,10 @@ class Symbolic:
     def evaluate(self, op: Op, values: dict[str, float | None], digits: int = 30) -> float:
         """The op's formula evaluated by SymPy at ``values`` (high precision, then float)."""
         f = self.formula(op).formula
-        subs = {s: sp.Float(repr(values[s.name]), digits) for s in f.free_symbols}
-        return float(f.xreplace(subs).evalf(digits))
+        # exact binary values in, adaptive precision inside (evalf with subs= re-evaluates
+        # at higher precision where terms cancel, as in 1 - σ(s) for a large s)
+        subs = {s: _exact(values[s.name]) for s in f.free_symbols}
+        return float(f.evalf(digits, subs=subs))
 
     def substituted(self, op: Op, values: dict[str, float | None]) -> Any:
         """For a total: the product with the current numbers in place of the factors."""
@@ -251,6 +254,12 @@ class Symbolic:
         return None
 
 
-@lru_cache(maxsize=None)
+def _exact(x: float | None) -> Any:
+    if x is None or not math.isfinite(x):
+        return sp.nan if x is None or x != x else (sp.oo if x > 0 else -sp.oo)
+    return sp.Rational(x)
+
+
+@cache
 def _symbol(name: str) -> Any:
     return sp.Symbol(name, real=True)
