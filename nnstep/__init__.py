@@ -9,10 +9,32 @@ The engine (this package minus :mod:`nnstep.tui`) never imports Textual, and
 imports SymPy only in :mod:`nnstep.symbolic`.
 """
 
-from .debugger import Condition, Debugger, Stop
+from typing import TYPE_CHECKING
+
 from .errors import FormulaError, NNStepError, ScenarioError
-from .program import PHASES, Op, Program, build_program
-from .scenario import Scenario, bundled, load_scenario
+
+if TYPE_CHECKING:
+    from .debugger import Condition, Debugger, Stop
+    from .program import PHASES, Op, Program, build_program
+    from .scenario import Scenario, bundled, load_scenario
+
+# The rest is imported on first use, so that ``nnstep --help`` imports nothing heavy.
+_LAZY = {
+    "Condition": "debugger", "Debugger": "debugger", "Stop": "debugger",
+    "PHASES": "program", "Op": "program", "Program": "program", "build_program": "program",
+    "Scenario": "scenario", "bundled": "scenario", "load_scenario": "scenario",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'nnstep' has no attribute {name!r}")
+
 
 __version__ = "0.1.0"
 

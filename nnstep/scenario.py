@@ -18,7 +18,8 @@ from typing import Any
 
 from .activations import ACTIVATION_NAMES, LAYER_ACTIVATIONS
 from .errors import FormulaError, ScenarioError
-from .expr import check_identifier
+from .expr import FUNCTIONS as FORMULA_FUNCTIONS
+from .expr import Node, check_identifier, names_in, parse
 
 LOSSES = {
     "mse": "mean squared error: mean over outputs of (y_true - y_pred)**2",
@@ -36,22 +37,58 @@ MAX_LAYERS = 16
 MAX_PARAMETERS = 20_000
 MAX_SAMPLES = 20_000
 MAX_EPOCHS = 10_000_000
+MAX_GRAPH_NAMES = 256  # inputs, parameters and nodes of a formula graph, each
 
 # Names the program itself uses; a neuron or input must not take them.
 RESERVED = re.compile(r"^(L|y_pred|ypred|y_true(_\w+)?|learn_rate|sum_\w+|d_\w+|[wb]\d+)$")
 
-TOP_KEYS = ("name", "description", "network", "parameters", "training", "samples")
+# Names a formula graph must not use: the program's own, the sample key and the functions.
+GRAPH_RESERVED = re.compile(r"^(learn_rate|ypred|name|d_\w*)$")
+
+TOP_KEYS = ("name", "description", "network", "graph", "parameters", "training", "samples")
 NETWORK_KEYS = ("inputs", "layers", "loss")
 LAYER_KEYS = ("neurons", "activation", "bias")
+CUSTOM_ACTIVATION_KEYS = ("name", "formula")
+GRAPH_KEYS = ("inputs", "parameters", "nodes", "output")
 TRAINING_KEYS = ("learning_rate", "epochs")
 SAMPLE_KEYS = ("name", "x", "y")
 
 
 @dataclass(frozen=True, slots=True)
+class CustomActivation:
+    """An activation written as a formula in ``x``, e.g. ``x / (1 + abs(x))``."""
+
+    name: str  # how code lines call it: softsign(sum_h1), deriv_softsign(sum_h1)
+    text: str  # the formula as written in the file
+    expr: Node  # parsed by nnstep.expr over the one name "x"
+
+
+@dataclass(frozen=True, slots=True)
 class Layer:
     neurons: tuple[str, ...]
-    activation: str
+    activation: str  # a built-in name, or the custom activation's name
     bias: bool = True
+    custom: CustomActivation | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GraphNode:
+    """One named formula of a graph: ``q = x + y``."""
+
+    name: str
+    text: str
+    expr: Node
+    reads: tuple[str, ...]  # distinct names it uses, in order of first appearance
+
+
+@dataclass(frozen=True, slots=True)
+class Graph:
+    """A computation written as named formulas instead of layers."""
+
+    inputs: tuple[str, ...]  # values come from each sample
+    parameters: tuple[str, ...]  # trained; initial values from [parameters] or the seed
+    nodes: tuple[GraphNode, ...]  # in order; each uses only names above it
+    output: str  # the node that is minimised (the loss); always the last node
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,19 +123,29 @@ class Scenario:
     samples: tuple[Sample, ...]
     seed: int = 0
     given: dict[str, float] = field(default_factory=dict)
+    graph: Graph | None = None  # set for the formula-graph form (then layers is empty)
+
+    @property
+    def form(self) -> str:
+        """``"layers"`` for a network, ``"graph"`` for named formulas."""
+        return "layers" if self.graph is None else "graph"
 
     @property
     def outputs(self) -> tuple[str, ...]:
+        if self.graph is not None:
+            return (self.graph.output,)
         return self.layers[-1].neurons
 
     @property
     def neurons(self) -> tuple[Neuron, ...]:
         """Neurons in order; weights are numbered neuron by neuron, input by input,
-        then biases neuron by neuron (the study note's w1..w6, b1..b3)."""
+        then biases neuron by neuron (the study note's w1..w6, b1..b3).  Empty for a graph."""
         return _wire(self.inputs, self.layers)
 
     @property
     def parameter_names(self) -> tuple[str, ...]:
+        if self.graph is not None:
+            return self.graph.parameters
         ws = [w for n in self.neurons for w, _ in n.weights]
         bs = [n.bias for n in self.neurons if n.bias]
         return (*ws, *bs)
@@ -228,37 +275,44 @@ class _Validator:
         return ScenarioError(reason, file=self.label, line=self.locate(key), key=key)
 
     def locate(self, key: str) -> int | None:
-        """Best-effort line of a dotted key such as ``samples[3].x`` or ``network.layers``."""
+        """Best-effort line of a dotted key such as ``samples[3].x`` or ``network.layers[1].activation``."""
         parts = re.findall(r"[A-Za-z_][\w-]*|\[\d+\]", key)
         if not parts:
             return None
-        section, rest = parts[0], parts[1:]
-        index = int(rest.pop(0)[1:-1]) if rest and rest[0].startswith("[") else None
-        leaf = next((p for p in reversed(rest) if not p.startswith("[")), None)
-        start = 0
-        header = re.compile(rf"^\s*\[\[?\s*{re.escape(section)}\s*\]\]?\s*(#.*)?$")
+        line, rest = 0, parts
+        header = re.compile(rf"^\s*\[\[?\s*{re.escape(parts[0])}\s*\]\]?\s*(#.*)?$")
         headers = [i for i, ln in enumerate(self.lines) if header.match(ln)]
         if headers:
-            start = headers[min(index or 0, len(headers) - 1)]
-            if leaf is None:
-                return start + 1
-        else:
-            assign = re.compile(rf"^\s*{re.escape(section)}\s*=")
-            hit = next((i for i, ln in enumerate(self.lines) if assign.match(ln)), None)
+            index = int(parts[1][1:-1]) if len(parts) > 1 and parts[1].startswith("[") else 0
+            line = headers[min(index, len(headers) - 1)]
+            rest = parts[2:] if len(parts) > 1 and parts[1].startswith("[") else parts[1:]
+        for part in rest:
+            if part.startswith("["):
+                line = self._nth_item(line, int(part[1:-1]))
+                continue
+            pat = re.compile(rf"(^|[\s{{,]){re.escape(part)}\s*=")
+            hit = next((i for i in range(line, len(self.lines)) if pat.search(self.lines[i])), None)
             if hit is None:
-                return None
-            if leaf is None or index is None:
-                start = hit
-                if leaf is None:
-                    return hit + 1
-            else:
-                start = hit
-        if leaf is not None:
-            pat = re.compile(rf"(^|[\s{{,]){re.escape(leaf)}\s*=")
-            for i in range(start, len(self.lines)):
-                if pat.search(self.lines[i]):
-                    return i + 1
-        return start + 1
+                break
+            line = hit
+        return line + 1
+
+    def _nth_item(self, line: int, n: int) -> int:
+        """The line where the n-th inline table of the array that starts on ``line`` begins."""
+        depth = count = 0
+        for i in range(line, len(self.lines)):
+            for ch in self.lines[i].split("#", 1)[0]:
+                if ch in "[{":
+                    depth += 1
+                    if ch == "{" and depth == 2:
+                        if count == n:
+                            return i
+                        count += 1
+                elif ch in "]}":
+                    depth -= 1
+                    if depth == 0:
+                        return line
+        return line
 
     # -- typed getters ------------------------------------------------------------------
 
@@ -315,19 +369,31 @@ class _Validator:
 
     def scenario(self) -> Scenario:
         raw = self.table(self.raw, "", TOP_KEYS) if isinstance(self.raw, dict) else {}
-        for required in ("network", "samples"):
-            if required not in raw:
-                raise ScenarioError(f"missing [{required}]", file=self.label, key=required)
+        if "network" in raw and "graph" in raw:
+            raise self.fail("graph", "a scenario has either [network] (layers) or [graph] (formulas), not both")
+        if "network" not in raw and "graph" not in raw:
+            raise ScenarioError("missing [network] (layers) or [graph] (named formulas)",
+                                file=self.label, key="network")
+        if "graph" not in raw and "samples" not in raw:
+            raise ScenarioError("missing [[samples]]", file=self.label, key="samples")
         name = self.string(raw.get("name", Path(self.label).stem), "name")
         description = self.string(raw.get("description", ""), "description")
-        inputs, layers, loss = self.network(raw["network"])
+        graph = None
+        if "graph" in raw:
+            graph = self.graph(raw["graph"])
+            inputs, layers, loss = graph.inputs, (), "graph"
+        else:
+            inputs, layers, loss = self.network(raw["network"])
         training = self.table(raw.get("training", {}), "training", TRAINING_KEYS)
         lr = self.number(training.get("learning_rate", 0.1), "training.learning_rate")
         if lr <= 0:
             raise self.fail("training.learning_rate", f"must be positive, not {lr:g}")
         epochs = self.integer(training.get("epochs", 1000), "training.epochs", 1, MAX_EPOCHS)
-        outputs = layers[-1].neurons
-        samples = self.samples(raw["samples"], len(inputs), len(outputs), loss, layers[-1])
+        if graph is not None:
+            samples = self.graph_samples(raw.get("samples"), graph.inputs)
+        else:
+            outputs = layers[-1].neurons
+            samples = self.samples(raw["samples"], len(inputs), len(outputs), loss, layers[-1])
         sc = Scenario(
             name=name,
             description=description,
@@ -338,6 +404,7 @@ class _Validator:
             learning_rate=lr,
             epochs=epochs,
             samples=samples,
+            graph=graph,
         )
         if len(sc.parameter_names) > MAX_PARAMETERS:
             raise self.fail("network.layers", f"has {len(sc.parameter_names):,} parameters; at most {MAX_PARAMETERS:,}")
@@ -357,6 +424,7 @@ class _Validator:
         if not raw_layers:
             raise self.fail("network.layers", "needs at least one layer (the output layer)")
         layers = []
+        customs: dict[str, CustomActivation] = {}
         for i, lv in enumerate(raw_layers):
             key = f"network.layers[{i}]"
             lt = self.table(lv, key, LAYER_KEYS)
@@ -365,9 +433,16 @@ class _Validator:
             last = i == len(raw_layers) - 1
             neurons = self.neuron_names(lt["neurons"], f"{key}.neurons", i, len(raw_layers))
             act = lt.get("activation", "sigmoid")
-            if not isinstance(act, str):
-                raise self.fail(f"{key}.activation", f"must be a string, not {_kind(act)}")
-            if act not in ACTIVATION_NAMES:
+            custom = None
+            if isinstance(act, dict):
+                custom = self.custom_activation(act, f"{key}.activation", customs)
+                act = custom.name
+            elif not isinstance(act, str):
+                raise self.fail(f"{key}.activation", f"must be a name such as \"sigmoid\" or a table "
+                                f"{{ name = ..., formula = ... }}, not {_kind(act)}")
+            elif act not in ACTIVATION_NAMES and act in customs:
+                custom = customs[act]  # a custom activation defined on an earlier layer
+            elif act not in ACTIVATION_NAMES:
                 hint = difflib.get_close_matches(act, ACTIVATION_NAMES, n=1)
                 tip = f"did you mean '{hint[0]}'? " if hint else ""
                 raise self.fail(
@@ -380,7 +455,7 @@ class _Validator:
             bias = lt.get("bias", True)
             if not isinstance(bias, bool):
                 raise self.fail(f"{key}.bias", f"must be true or false, not {_kind(bias)}")
-            layers.append(Layer(neurons, act, bias))
+            layers.append(Layer(neurons, act, bias, custom))
         seen: dict[str, str] = {}
         for where, names in [("network.inputs", inputs)] + [
             (f"network.layers[{i}].neurons", L.neurons) for i, L in enumerate(layers)
@@ -399,11 +474,141 @@ class _Validator:
             tip = f"did you mean '{hint[0]}'? " if hint else ""
             raise self.fail("network.loss", f"unknown loss '{loss[:40]}'; {tip}known: {', '.join(LOSSES)}")
         out = layers[-1]
-        if loss == "binary_cross_entropy" and (len(out.neurons) != 1 or out.activation != "sigmoid"):
+        if loss == "binary_cross_entropy" and (len(out.neurons) != 1 or out.activation != "sigmoid"
+                                               or out.custom is not None):
             raise self.fail("network.loss", "binary_cross_entropy needs one sigmoid output neuron")
         if loss == "cross_entropy" and out.activation != "softmax":
             raise self.fail("network.loss", "cross_entropy needs a softmax output layer")
         return inputs, tuple(layers), loss
+
+    def formula(self, value: Any, key: str, names: tuple[str, ...] | frozenset[str]) -> tuple[str, Node]:
+        """Parse a formula with the safe parser; its errors name this key."""
+        if not isinstance(value, str):
+            raise self.fail(key, f"must be a formula in quotes, not {_kind(value)}")
+        try:
+            return value, parse(value, names)
+        except FormulaError as exc:
+            raise self.fail(key, exc.reason) from None
+
+    def custom_activation(self, value: dict[str, Any], key: str,
+                          customs: dict[str, CustomActivation]) -> CustomActivation:
+        t = self.table(value, key, CUSTOM_ACTIVATION_KEYS)
+        if "formula" not in t:
+            raise self.fail(key, "missing key 'formula' (the activation written in x, e.g. \"x / (1 + abs(x))\")")
+        name = self.ident(t.get("name", "custom"), f"{key}.name")
+        if name in ACTIVATION_NAMES or name in FORMULA_FUNCTIONS:
+            raise self.fail(f"{key}.name", f"'{name}' is a built-in name; choose another (e.g. 'softsign')")
+        text, node = self.formula(t["formula"], f"{key}.formula", ("x",))
+        if "x" not in names_in(node):
+            raise self.fail(f"{key}.formula", "does not use x: an activation is a function of its input x")
+        custom = CustomActivation(name, text, node)
+        if name in customs and customs[name].expr != node:
+            raise self.fail(f"{key}.name", f"another layer already defines '{name}' with a different formula")
+        customs[name] = custom
+        return custom
+
+    def graph_names(self, value: Any, key: str, taken: dict[str, str], *, at_least: int) -> tuple[str, ...]:
+        items = self.array(value, key, max_len=MAX_GRAPH_NAMES)
+        if len(items) < at_least:
+            raise self.fail(key, "needs at least one trainable parameter (nnstep trains what it differentiates)")
+        names = tuple(self.ident(v, f"{key}[{i}]") for i, v in enumerate(items))
+        for n in names:
+            self.graph_name_ok(n, key, taken)
+        return names
+
+    def graph_name_ok(self, n: str, key: str, taken: dict[str, str]) -> None:
+        if GRAPH_RESERVED.match(n):
+            raise self.fail(key, f"'{n}' is a name nnstep uses itself (learn_rate, ypred, name, d_*)")
+        if n in FORMULA_FUNCTIONS:
+            raise self.fail(key, f"'{n}' is a function name; choose another name")
+        if n in taken:
+            raise self.fail(key, f"duplicate name '{n}' (also in {taken[n]})")
+        taken[n] = key
+
+    def graph(self, value: Any) -> Graph:
+        g = self.table(value, "graph", GRAPH_KEYS)
+        for required in ("parameters", "nodes"):
+            if required not in g:
+                raise self.fail("graph", f"missing key '{required}'")
+        taken: dict[str, str] = {}
+        inputs = self.graph_names(g.get("inputs", []), "graph.inputs", taken, at_least=0)
+        params = self.graph_names(g["parameters"], "graph.parameters", taken, at_least=1)
+        raw_nodes = g["nodes"]
+        if not isinstance(raw_nodes, dict):
+            raise self.fail("graph.nodes", f"must be a table of name = \"formula\" lines, not {_kind(raw_nodes)}")
+        if not raw_nodes:
+            raise self.fail("graph.nodes", "needs at least one formula")
+        if len(raw_nodes) > MAX_GRAPH_NAMES:
+            raise self.fail("graph.nodes", f"has {len(raw_nodes):,} formulas; at most {MAX_GRAPH_NAMES}")
+        for n in raw_nodes:
+            key = f"graph.nodes.{n}" if _IDENT_KEY.match(n) else "graph.nodes"
+            try:
+                check_identifier(n)
+            except FormulaError as exc:
+                raise self.fail(key, exc.reason) from None
+            self.graph_name_ok(n, key, taken)
+        order = list(raw_nodes)
+        nodes = []
+        for i, (n, text) in enumerate(raw_nodes.items()):
+            key = f"graph.nodes.{n}"
+            # parse against every name so that a node used too early gets its own message
+            text, expr = self.formula(text, key, frozenset(taken))
+            used = _ordered_names(expr)
+            later = [u for u in used if u in order[i:]]
+            if later:
+                what = "itself" if later[0] == n else f"'{later[0]}', which is defined below it"
+                raise self.fail(key, f"uses {what}: each formula may use only inputs, parameters "
+                                "and the formulas above it")
+            nodes.append(GraphNode(n, text, expr, used))
+        output = g.get("output", order[-1])
+        output = self.ident(output, "graph.output")
+        if output not in raw_nodes:
+            raise self.fail("graph.output", f"'{output}' is not one of the formulas in [graph.nodes] "
+                            f"({', '.join(order[:12])})")
+        # everything must lie on a path to the output
+        needed = {output}
+        for node in reversed(nodes):
+            if node.name in needed:
+                needed.update(node.reads)
+        for node in nodes:
+            if node.name not in needed:
+                where = "comes after the output" if order.index(node.name) > order.index(output) else \
+                    "is not used on the way to it"
+                raise self.fail(f"graph.nodes.{node.name}", f"'{node.name}' {where}: the output is "
+                                f"'{output}'; every formula must feed into it")
+        for key, names in (("graph.parameters", params), ("graph.inputs", inputs)):
+            for n in names:
+                if n not in needed:
+                    raise self.fail(key, f"'{n}' is not used by any formula leading to the output '{output}'")
+        graph = Graph(inputs, params, tuple(nodes), output)
+        from .graph import name_clash  # no SymPy needed: only names are planned
+
+        clash = name_clash(graph)
+        if clash:
+            raise self.fail("graph.nodes", clash)
+        return graph
+
+    def graph_samples(self, value: Any, inputs: tuple[str, ...]) -> tuple[Sample, ...]:
+        if value is None:
+            if inputs:
+                raise ScenarioError(f"missing [[samples]] (values for {', '.join(inputs)})",
+                                    file=self.label, key="samples")
+            return (Sample("#1", (), ()),)
+        rows = self.array(value, "samples", max_len=MAX_SAMPLES)
+        if not rows:
+            raise self.fail("samples", "needs at least one sample")
+        samples = []
+        for i, row in enumerate(rows):
+            key = f"samples[{i}]"
+            t = self.table(row, key, ("name", *inputs))
+            missing = [x for x in inputs if x not in t]
+            if missing:
+                raise self.fail(key, f"missing a value for input '{missing[0]}' "
+                                f"(each sample gives {', '.join(inputs)})")
+            name = self.string(t.get("name", f"#{i + 1}"), f"{key}.name")
+            xs = tuple(self.number(t[x], f"{key}.{x}") for x in inputs)
+            samples.append(Sample(name, xs, ()))
+        return tuple(samples)
 
     def neuron_names(self, value: Any, key: str, index: int, count: int) -> tuple[str, ...]:
         if isinstance(value, int) and not isinstance(value, bool):
@@ -465,6 +670,28 @@ class _Validator:
                 shown = ", ".join(ordered[:12]) + (", ..." if len(ordered) > 12 else "")
                 raise self.fail(key, f"the network has no parameter '{k[:40]}'; {tip}it has: seed, {shown}")
         return seed, given
+
+
+_IDENT_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _ordered_names(node: Node) -> tuple[str, ...]:
+    """Distinct names a formula uses, in order of first appearance (left to right)."""
+    from .expr import Binary, Call, Name, Unary
+
+    seen: dict[str, None] = {}
+    stack: list[Node] = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Name):
+            seen.setdefault(item.id)
+        elif isinstance(item, Unary):
+            stack.append(item.operand)
+        elif isinstance(item, Binary):
+            stack.extend((item.right, item.left))
+        elif isinstance(item, Call):
+            stack.extend(reversed(item.args))
+    return tuple(seen)
 
 
 def _join(prefix: str, key: str) -> str:

@@ -1,0 +1,110 @@
+"""Bad scenario files: one clear line naming file, line, key and reason; exit code 2."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import nnstep
+from nnstep.scenario import parse_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+GOOD = (ROOT / "scenarios" / "note-network.toml").read_text()
+
+
+def variant(old: str, new: str) -> str:
+    assert old in GOOD, old
+    return GOOD.replace(old, new, 1)
+
+
+CASES = [
+    # (name, text, key, words in the reason, line or None)
+    ("syntax", variant("loss = \"mse\"", "loss = \"mse"), None, ["TOML syntax error", "column"], 12),
+    ("unknown-top", "nmae = 'x'\n" + GOOD, "nmae", ["did you mean 'name'"], 1),
+    ("unknown-layer-key", variant('activation = "sigmoid" },\n  { neurons = ["o1"]',
+                                  'activaton = "sigmoid" },\n  { neurons = ["o1"]'),
+     "network.layers[0].activaton", ["did you mean 'activation'"], 9),
+    ("type", variant("epochs = 1000", "epochs = \"many\""), "training.epochs", ["whole number"], 21),
+    ("activation", variant('{ neurons = ["o1"], activation = "sigmoid" }', '{ neurons = ["o1"], activation = "sigmoud" }'),
+     "network.layers[1].activation", ["unknown activation", "did you mean 'sigmoid'"], 10),
+    ("loss", variant('loss = "mse"', 'loss = "mae"'), "network.loss", ["unknown loss", "mse"], 12),
+    ("x-length", variant("x = [25, 6]", "x = [25, 6, 1]"), "samples[1].x", ["3 values", "2 inputs"], 30),
+    ("y-length", variant("y = [0]\n\n[[samples]]\nname = \"Charlie\"", "y = [0, 1]\n\n[[samples]]\nname = \"Charlie\""),
+     "samples[1].y", ["2 values", "1 outputs"], 31),
+    ("softmax-hidden", variant('{ neurons = ["h1", "h2"], activation = "sigmoid" }', '{ neurons = ["h1", "h2"], activation = "softmax" }'),
+     "network.layers[0].activation", ["output layer only"], 9),
+    ("param", variant("seed = 0", "seed = 0\nw7 = 1.0"), "parameters.w7", ["no parameter 'w7'"], 18),
+    ("duplicate", variant('["h1", "h2"]', '["h1", "h1"]'), "network.layers[0].neurons", ["duplicate name 'h1'"], 9),
+    ("clash", variant('["h1", "h2"]', '["h1", "x1"]'), "network.layers[0].neurons", ["duplicate name 'x1'"], 9),
+    ("identifier", variant('["h1", "h2"]', '["h1", "h-2"]'), "network.layers[0].neurons[1]", ["plain"], 9),
+    ("dunder", variant('["h1", "h2"]', '["h1", "__class__"]'), "network.layers[0].neurons[1]", ["double underscore"], 9),
+    ("keyword", variant('["h1", "h2"]', '["h1", "lambda"]'), "network.layers[0].neurons[1]", ["keyword"], 9),
+    ("reserved", variant('["h1", "h2"]', '["h1", "L"]'), "network.layers[0].neurons", ["nnstep uses itself"], 9),
+    ("nan", variant("x = [-2, -1]", "x = [nan, -1]"), "samples[0].x[0]", ["finite"], 25),
+    ("inf-param", variant("seed = 0", "seed = 0\nw1 = inf"), "parameters.w1", ["finite"], 18),
+    ("no-samples", "samples = []\n" + GOOD.split("[[samples]]")[0], "samples", ["at least one sample"], 1),
+    ("lr", variant("learning_rate = 0.1", "learning_rate = 0"), "training.learning_rate", ["positive"], 20),
+    ("lr-negative", variant("learning_rate = 0.1", "learning_rate = -1"), "training.learning_rate", ["positive"], 20),
+    ("missing-network", "[[samples]]\nx = [1]\ny = [1]\n", "network", ["missing [network]"], None),
+    ("bce-needs-sigmoid", variant('loss = "mse"', 'loss = "binary_cross_entropy"').replace(
+        '{ neurons = ["o1"], activation = "sigmoid" }', '{ neurons = ["o1"], activation = "tanh" }'),
+     "network.loss", ["one sigmoid output"], 12),
+]
+
+
+@pytest.mark.parametrize("name,text,key,words,line", CASES, ids=[c[0] for c in CASES])
+def test_bad_scenario_gives_one_located_error(name, text, key, words, line):
+    with pytest.raises(nnstep.ScenarioError) as info:
+        parse_scenario(text, "bad.toml")
+    err = info.value
+    assert err.file == "bad.toml"
+    assert err.key == key
+    for w in words:
+        assert w in err.reason
+    if line is not None:
+        assert err.line == line, str(err)
+    assert "\n" not in str(err) and str(err).startswith("bad.toml")
+
+
+def test_missing_file_and_directory(tmp_path):
+    with pytest.raises(nnstep.ScenarioError, match="no such file"):
+        nnstep.load_scenario(tmp_path / "none.toml")
+    with pytest.raises(nnstep.ScenarioError, match="directory"):
+        nnstep.load_scenario(tmp_path)
+
+
+def test_binary_file(tmp_path):
+    f = tmp_path / "bin.toml"
+    f.write_bytes(b"name = 'x'\n\xff\xfe\x00garbage")
+    with pytest.raises(nnstep.ScenarioError, match="UTF-8") as info:
+        nnstep.load_scenario(f)
+    assert info.value.line == 2
+
+
+def test_unknown_bundled_name_suggests():
+    with pytest.raises(nnstep.ScenarioError, match="did you mean 'note-network'"):
+        nnstep.load_scenario("note-netwrk")
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c[0] in ("syntax", "activation", "x-length", "param", "nan")],
+                         ids=lambda c: c[0])
+def test_cli_check_and_trace_print_one_line_and_exit_2(tmp_path, case):
+    name, text, key, words, line = case
+    f = tmp_path / f"{name}.toml"
+    f.write_text(text)
+    for cmd in (["check", str(f)], ["trace", str(f)], ["train", str(f)]):
+        res = subprocess.run([sys.executable, "-m", "nnstep", *cmd], capture_output=True, text=True, cwd=ROOT)
+        assert res.returncode == 2, (cmd, res.stderr)
+        lines = res.stderr.strip().splitlines()
+        assert len(lines) == 1, res.stderr
+        assert lines[0].startswith(f"{f}:{line}: " if line else f"{f}: ")
+        assert "Traceback" not in res.stderr
+
+
+def test_check_good_files():
+    res = subprocess.run([sys.executable, "-m", "nnstep", "check", str(ROOT / "scenarios" / "note-network.toml")],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert res.returncode == 0 and res.stdout.strip().endswith("ok")
