@@ -167,8 +167,9 @@ class Debugger:
         return list(self._v)
 
     def state(self) -> tuple:
-        """Everything that defines the observable state, for exact comparisons."""
-        return (self.t, tuple(self._v), tuple(self._start))
+        """Everything that defines the observable state, as bytes: equal states compare
+        equal bit for bit (nan included)."""
+        return (self.t, array("d", self._v).tobytes(), self._start.tobytes())
 
     # ------------------------------------------------------------------ checkpoints
 
