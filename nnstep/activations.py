@@ -13,8 +13,15 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+from .expr import Binary, Call, Name, Node, Unary, compile_numeric
+
+if TYPE_CHECKING:
+    from .scenario import CustomActivation
 
 _np_exp = np.exp
 _np_tanh = np.tanh
@@ -123,3 +130,43 @@ def softmax(sums: list[float]) -> list[float]:
     for e in es:
         total += e
     return [safe_div(e, total) for e in es]
+
+
+# --------------------------------------------------------------------------- custom activations
+
+
+def substitute(node: Node, name: str, value: Node) -> Node:
+    """``node`` with every ``Name(name)`` replaced by ``value`` (a new tree)."""
+    if isinstance(node, Name):
+        return value if node.id == name else node
+    if isinstance(node, Unary):
+        return Unary(node.op, substitute(node.operand, name, value))
+    if isinstance(node, Binary):
+        return Binary(node.op, substitute(node.left, name, value), substitute(node.right, name, value))
+    if isinstance(node, Call):
+        return Call(node.func, tuple(substitute(a, name, value) for a in node.args))
+    return node
+
+
+def activation_expr(name: str, custom: CustomActivation | None, arg: Node) -> Node:
+    """The defining expression of ``f(arg)``: ``sigmoid(arg)``, ``arg`` for linear,
+    or a custom formula with ``x`` replaced by ``arg``."""
+    if custom is not None:
+        return substitute(custom.expr, "x", arg)
+    return arg if name == "linear" else Call(name, (arg,))
+
+
+@cache
+def custom_activation(custom: CustomActivation) -> Activation:
+    """An :class:`Activation` from a formula in ``x``: the function through the safe
+    parser's numeric back end, its derivative derived by SymPy (see :mod:`nnstep.graph`)."""
+    from .graph import derivative_kernel
+
+    f = compile_numeric(custom.expr, {"x": 0})
+    df = derivative_kernel(custom.expr, "x", {"x": 0})
+    return Activation(
+        custom.name,
+        lambda s: f((s,)),
+        lambda s, a: df((s,)),
+        f"your formula: f(x) = {custom.text.strip()}",
+    )

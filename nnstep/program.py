@@ -20,9 +20,9 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from .activations import ACTIVATIONS, log, safe_div, softmax
+from .activations import ACTIVATIONS, Activation, activation_expr, custom_activation, log, safe_div, softmax
 from .expr import Binary, Call, Name, Node, Num, Unary
-from .scenario import Neuron, Scenario
+from .scenario import Layer, Neuron, Scenario
 
 PHASES = ("forward", "loss", "backward", "update")
 Kernel = Callable[[list[float]], float]
@@ -60,6 +60,7 @@ class Program:
     targets: tuple[str, ...]
     parameters: tuple[str, ...]
     loss_end: int  # ops[:loss_end] compute the forward pass and L
+    loss: str = "L"  # the name of the loss value: L for networks, the output node of a graph
     by_name: dict[str, Op] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -105,11 +106,15 @@ class Program:
         v = v if v is not None else self.new_slots()
         self.load(v, params, sample_index)
         self.run(v, 0, self.loss_end)
-        return v[self.slot["L"]]
+        return v[self.slot[self.loss]]
 
 
 def build_program(scenario: Scenario) -> Program:
-    """Build the ordered op program of one training step for a layered scenario."""
+    """Build the ordered op program of one training step (layers or a formula graph)."""
+    if scenario.graph is not None:
+        from .graph import build_graph_program
+
+        return build_graph_program(scenario)
     return _Builder(scenario).build()
 
 
@@ -204,7 +209,7 @@ class _Builder:
         )
 
     def forward(self) -> None:
-        for layer_index, layer in enumerate(self.sc.layers):
+        for layer in self.sc.layers:
             neurons = [self.neurons[n] for n in layer.neurons]
             if layer.activation == "softmax":
                 for n in neurons:
@@ -215,7 +220,7 @@ class _Builder:
             else:
                 for n in neurons:
                     self.emit_sum(n)
-                    self.emit_activation(n, layer.activation)
+                    self.emit_activation(n, layer)
         if self.single:
             o = self.sc.outputs[0]
             self.emit("y_pred", "forward", "alias", (o,), f"y_pred = {o}", Name(o), _copy(self.slot[o]), node=o)
@@ -237,12 +242,12 @@ class _Builder:
         code = " + ".join([f"{w} * {a}" for w, a in n.weights] + ([n.bias] if n.bias else []))
         self.emit(f"sum_{n.name}", "forward", "sum", reads, f"sum_{n.name} = {code}", expr, kernel, node=n.name)
 
-    def emit_activation(self, n: Neuron, act_name: str) -> None:
-        act = ACTIVATIONS[act_name]
+    def emit_activation(self, n: Neuron, layer: Layer) -> None:
+        act = _activation(layer)
         sname = f"sum_{n.name}"
         si = self.slot[sname]
         fn = act.fn
-        expr: Node = Name(sname) if act_name == "linear" else Call(act_name, (Name(sname),))
+        expr = activation_expr(layer.activation, layer.custom, Name(sname))
         self.emit(n.name, "forward", "activation", (sname,), f"{n.name} = {act.code(sname)}", expr,
                   lambda v: fn(v[si]), node=n.name)
 
@@ -339,9 +344,9 @@ class _Builder:
                     self.unit_partials(nr, f"sum_{nr.name}", None)
             else:
                 for nr in neurons:
-                    self.unit_partials(nr, nr.name, layer.activation)
+                    self.unit_partials(nr, nr.name, layer)
 
-    def unit_partials(self, n: Neuron, unit: str, act_name: str | None) -> None:
+    def unit_partials(self, n: Neuron, unit: str, layer: Layer | None) -> None:
         """Partials of a unit w.r.t. its weights, bias and (past the first layer) inputs.
 
         The unit is a neuron's output ``act(sum)`` for elementwise activations
@@ -350,12 +355,13 @@ class _Builder:
         of = self.pname(unit)
         sname = f"sum_{n.name}"
         sum_expr = self.sum_expr(n)
-        if act_name is None:
+        if layer is None:
             base_expr, subs = sum_expr, ()
             dcode, dk = "", None
         else:
-            act = ACTIVATIONS[act_name]
-            base_expr = sum_expr if act_name == "linear" else Call(act_name, (sum_expr,))
+            act_name = layer.activation
+            act = _activation(layer)
+            base_expr = activation_expr(act_name, layer.custom, sum_expr)
             subs = ((sname, sum_expr),)
             dcode = act.deriv_code(sname)
             si, ai, deriv = s[sname], s[n.name], act.deriv
@@ -466,6 +472,11 @@ class _Builder:
                 expr = Binary("-", Name(p), Binary("*", Name("learn_rate"), Name(g)))
                 self.emit(p, "update", "update", (p, "learn_rate", g), f"{p} -= learn_rate * {g}", expr,
                           lambda v, pi=pi, gi=gi: v[pi] - v[li] * v[gi], node=p)
+
+
+def _activation(layer: Layer) -> Activation:
+    """The numeric side of a layer's activation: built in, or its own formula in x."""
+    return ACTIVATIONS[layer.activation] if layer.custom is None else custom_activation(layer.custom)
 
 
 def _xlog(y: float, p: float) -> float:

@@ -280,12 +280,19 @@ class _Validator:
         if not parts:
             return None
         line, rest = 0, parts
-        header = re.compile(rf"^\s*\[\[?\s*{re.escape(parts[0])}\s*\]\]?\s*(#.*)?$")
-        headers = [i for i, ln in enumerate(self.lines) if header.match(ln)]
-        if headers:
-            index = int(parts[1][1:-1]) if len(parts) > 1 and parts[1].startswith("[") else 0
-            line = headers[min(index, len(headers) - 1)]
-            rest = parts[2:] if len(parts) > 1 and parts[1].startswith("[") else parts[1:]
+        # the longest table header naming a prefix of the key: [graph.nodes] before [graph]
+        for k in range(len(parts), 0, -1):
+            if any(p.startswith("[") for p in parts[:k]):
+                continue
+            dotted = r"\s*\.\s*".join(re.escape(p) for p in parts[:k])
+            header = re.compile(rf"^\s*\[\[?\s*{dotted}\s*\]\]?\s*(#.*)?$")
+            headers = [i for i, ln in enumerate(self.lines) if header.match(ln)]
+            if headers:
+                after = parts[k:]
+                indexed = bool(after) and after[0].startswith("[")
+                line = headers[min(int(after[0][1:-1]) if indexed else 0, len(headers) - 1)]
+                rest = after[1:] if indexed else after
+                break
         for part in rest:
             if part.startswith("["):
                 line = self._nth_item(line, int(part[1:-1]))
@@ -446,7 +453,8 @@ class _Validator:
                 hint = difflib.get_close_matches(act, ACTIVATION_NAMES, n=1)
                 tip = f"did you mean '{hint[0]}'? " if hint else ""
                 raise self.fail(
-                    f"{key}.activation", f"unknown activation '{act[:40]}'; {tip}known: {', '.join(ACTIVATION_NAMES)}"
+                    f"{key}.activation", f"unknown activation '{act[:40]}'; {tip}known: {', '.join(ACTIVATION_NAMES)}, "
+                    "or your own as { name = \"...\", formula = \"... x ...\" }"
                 )
             if act in LAYER_ACTIVATIONS and not last:
                 raise self.fail(f"{key}.activation", f"{act} is allowed on the output layer only")
@@ -462,7 +470,8 @@ class _Validator:
         ]:
             for n in names:
                 if RESERVED.match(n):
-                    raise self.fail(where, f"'{n}' is a name nnstep uses itself (L, y_pred, y_true, sum_*, d_*, w1, b1, ...)")
+                    raise self.fail(where, f"'{n}' is a name nnstep uses itself "
+                                    "(L, y_pred, y_true, sum_*, d_*, w1, b1, ...)")
                 if n in seen:
                     raise self.fail(where, f"duplicate name '{n}' (also in {seen[n]})")
                 seen[n] = where

@@ -1,0 +1,465 @@
+"""Formula graphs: a computation written as named formulas, stepped like a network.
+
+A ``[graph]`` scenario (see ``docs/scenarios.md``) lists inputs, trainable
+parameters and formulas such as ``q = x + y`` and ``f = q * z``; the last
+formula is the output that training minimises.  This module turns it into the
+same :class:`~nnstep.program.Program` a layered network gets:
+
+- ``forward``: one op per formula, in the order written (the output's op is the
+  ``loss`` phase);
+- ``backward``: one *local partial* per formula and name it uses,
+  ``d_q_d_x = 1``, whose value comes from SymPy's ``diff`` of that formula alone,
+  then one *total* per formula and parameter, ``d_f_d_x = d_f_d_q * d_q_d_x``,
+  summed over every path to the output (the chain rule);
+- ``update``: ``w -= learn_rate * d_f_d_w`` for every parameter.
+
+The numbers of a local partial come from its SymPy expression through a small
+compiler of SymPy trees into closures (no ``lambdify``, no generated code, no
+string parsing: formulas reached SymPy through :func:`nnstep.expr.to_sympy` after
+the safe parser accepted them).  SymPy is imported only when a graph or a custom
+activation is built, never by :func:`name_clash`, which the scenario loader calls.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .errors import ScenarioError
+from .expr import Binary, Name, Node, compile_numeric, render
+
+if TYPE_CHECKING:
+    from .program import Program
+    from .scenario import Graph, Scenario
+
+Kernel = Callable[[Sequence[float]], float]
+#: A chain-rule term is inlined into the next product while it stays this short (as for networks).
+MAX_INLINE_FACTORS = 4
+
+
+# --------------------------------------------------------------------------- planning (no SymPy)
+
+
+@dataclass(frozen=True)
+class _Partial:
+    name: str  # d_q_d_x, or d_f_d_x_local where the output uses x directly and through others
+    of: str
+    wrt: str
+
+
+@dataclass(frozen=True)
+class _Total:
+    name: str  # d_f_d_x
+    wrt: str
+    terms: tuple[tuple[str, ...], ...]  # sum of products of op names
+
+
+@dataclass(frozen=True)
+class _Plan:
+    partials: tuple[_Partial, ...]
+    totals: tuple[_Total, ...]
+    gradient: dict[str, str]  # name -> the op holding d_<output>_d_<name>
+
+
+def _plan(graph: Graph) -> _Plan:
+    """Which partials and totals the program has, and their names, from the names alone."""
+    out = graph.output
+    inputs = set(graph.inputs)
+    readers: dict[str, list[str]] = {}
+    for node in graph.nodes:
+        for a in node.reads:
+            readers.setdefault(a, []).append(node.name)
+    # local partials: from the output back, each formula's names in the order they appear
+    partials: list[_Partial] = []
+    partial_of: dict[tuple[str, str], str] = {}
+    for node in reversed(graph.nodes):
+        for a in node.reads:
+            if a in inputs:
+                continue  # inputs are data: nothing is trained through them
+            name = f"d_{node.name}_d_{a}"
+            if node.name == out and len(readers[a]) > 1:
+                name += "_local"  # the total d_<out>_d_<a> sums this and the other paths
+            partials.append(_Partial(name, node.name, a))
+            partial_of[(node.name, a)] = name
+    # totals: every formula (but the output) and every parameter, each once all its readers are done
+    terms: dict[str, tuple[tuple[str, ...], ...]] = {}
+    gradient: dict[str, str] = {}
+    totals: list[_Total] = []
+
+    def upstream(c: str) -> tuple[str, ...]:
+        if c == out:
+            return ()
+        t = terms[c]
+        if len(t) == 1 and len(t[0]) < MAX_INLINE_FACTORS:
+            return t[0]
+        return (gradient[c],)
+
+    def total(a: str) -> None:
+        t = tuple(upstream(c) + (partial_of[(c, a)],) for c in readers[a])
+        terms[a] = t
+        name = f"d_{out}_d_{a}"
+        if t == ((name,),):
+            gradient[a] = name  # the output's own partial is already the total
+            return
+        gradient[a] = name
+        totals.append(_Total(name, a, t))
+
+    params = set(graph.parameters)
+    for node in reversed(graph.nodes):
+        if node.name != out:
+            total(node.name)
+        for a in node.reads:
+            if a in params and a not in terms and readers[a][0] == node.name:
+                total(a)
+    return _Plan(tuple(partials), tuple(totals), gradient)
+
+
+def name_clash(graph: Graph) -> str | None:
+    """A message if two quantities of the graph's program would get the same name."""
+    plan = _plan(graph)
+    seen: dict[str, str] = {}
+    named = [(n, f"'{n}'") for n in (*graph.inputs, "learn_rate", *graph.parameters)]
+    named += [(n.name, f"'{n.name}'") for n in graph.nodes]
+    named += [(p.name, f"∂{p.of}/∂{p.wrt}") for p in plan.partials]
+    named += [(t.name, f"∂{graph.output}/∂{t.wrt} (total)") for t in plan.totals]
+    for name, what in named:
+        if name in seen:
+            return (f"the name '{name}' would stand for both {seen[name]} and {what}; "
+                    "rename a formula or parameter (names with '_d_' in them can collide)")
+        seen[name] = what
+    return None
+
+
+# --------------------------------------------------------------------------- SymPy trees -> closures
+
+
+class GraphError(ValueError):
+    """SymPy produced something nnstep cannot compute numerically."""
+
+
+def _exp(a: float) -> float:
+    try:
+        return math.exp(a)
+    except OverflowError:
+        return math.inf
+
+
+def _log(a: float) -> float:
+    return math.log(a) if a > 0 else (-math.inf if a == 0 else math.nan)
+
+
+def _div(a: float, b: float) -> float:
+    if b != 0.0:
+        return a / b
+    if a != a or a == 0.0:
+        return math.nan
+    return math.copysign(math.inf, a) * math.copysign(1.0, b)
+
+
+def _pow(a: float, b: float) -> float:
+    try:
+        return math.pow(a, b)
+    except OverflowError:
+        return -math.inf if a < 0 and b % 2 == 1 else math.inf
+    except ValueError:  # 0 ** negative, or negative ** fraction
+        if a == 0:
+            return math.copysign(math.inf, a) if b % 2 == 1 else math.inf
+        return math.nan
+
+
+def _sqrt(a: float) -> float:
+    return math.sqrt(a) if a >= 0 else math.nan
+
+
+def _sigmoid(s: float) -> float:
+    if s >= 0:
+        return 1.0 / (1.0 + math.exp(-s))
+    e = _exp(s)
+    return e / (1.0 + e)
+
+
+def _tanh_deriv(s: float) -> float:
+    """1 - tanh(s)**2 without the cancellation near |tanh(s)| = 1."""
+    if s != s:
+        return s
+    e = _exp(-2.0 * abs(s))
+    return 4.0 * e / ((1.0 + e) * (1.0 + e))
+
+
+def _sign(a: float) -> float:
+    return a if a != a else (1.0 if a > 0 else -1.0 if a < 0 else 0.0)
+
+
+def _step(h0: float) -> Callable[[float], float]:
+    return lambda a: a if a != a else (1.0 if a > 0 else 0.0 if a < 0 else h0)
+
+
+def _max(*values: float) -> float:
+    return math.nan if any(v != v for v in values) else max(values)
+
+
+def _min(*values: float) -> float:
+    return math.nan if any(v != v for v in values) else min(values)
+
+
+def _constant(e: Any) -> float:
+    import sympy as sp
+
+    if e is sp.S.NaN or e is sp.S.ComplexInfinity:
+        return math.nan
+    if e is sp.S.Infinity:
+        return math.inf
+    if e is sp.S.NegativeInfinity:
+        return -math.inf
+    try:
+        return float(e)
+    except (TypeError, ValueError):
+        raise GraphError(f"the constant {e} is not a real number") from None
+
+
+def compile_sympy(expr: Any, slot: Mapping[str, int]) -> Kernel:
+    """A closure computing a SymPy expression on ``values[slot[name]]``; never raises.
+
+    Only the shapes SymPy's derivatives of nnstep formulas take are accepted:
+    numbers, symbols, + * **, exp, log, tanh, sigmoid, relu, abs, sign,
+    Heaviside, max and min.  Anything else raises :class:`GraphError`."""
+    import sympy as sp
+
+    from .symbolic import relu, sigmoid
+
+    def comp(e: Any) -> Kernel:
+        if e.is_Symbol:
+            if e.name not in slot:
+                raise GraphError(f"no value for {e.name!r}")
+            i = slot[e.name]
+            return lambda v: v[i]
+        if e.is_Number or e.is_NumberSymbol or e in (sp.S.ComplexInfinity, sp.S.NaN):
+            c = _constant(e)
+            return lambda v: c
+        if e.is_Add:
+            stable = _stable_difference(e)
+            if stable is not None:
+                return stable
+            parts = [comp(a) for a in e.args]
+            first, rest = parts[0], parts[1:]
+
+            def add(v: Sequence[float]) -> float:
+                acc = first(v)
+                for p in rest:
+                    acc += p(v)
+                return acc
+
+            return add
+        if e.is_Mul:
+            num, den = [], []
+            for f in e.args:
+                if f.is_Pow and f.exp.is_Integer and f.exp < 0:
+                    den.append(comp(sp.Pow(f.base, -f.exp)))
+                elif f.is_Rational and not f.is_Integer:
+                    num.append(comp(sp.Integer(f.p)))
+                    den.append(comp(sp.Integer(f.q)))
+                else:
+                    num.append(comp(f))
+            top = _product(num)
+            if not den:
+                return top
+            bottom = _product(den)
+            return lambda v: _div(top(v), bottom(v))
+        if e.is_Pow:
+            base, ex = comp(e.base), e.exp
+            if ex == sp.S.Half:
+                return lambda v: _sqrt(base(v))
+            if ex == -sp.S.Half:
+                return lambda v: _div(1.0, _sqrt(base(v)))
+            if ex.is_Integer:
+                n = int(ex)
+                if n == 2:
+                    return lambda v: base(v) * base(v)
+                if n < 0:
+                    return lambda v: _div(1.0, _pow(base(v), float(-n)))
+                return lambda v: _pow(base(v), float(n))
+            power = comp(ex)
+            return lambda v: _pow(base(v), power(v))
+        one = {sp.exp: _exp, sp.log: _log, sp.tanh: math.tanh, sigmoid: _sigmoid,
+               relu: lambda s: s if not s <= 0.0 else 0.0, sp.Abs: abs, sp.sign: _sign}
+        if e.func in one and len(e.args) == 1:
+            fn, arg = one[e.func], comp(e.args[0])
+            return lambda v: fn(arg(v))
+        if e.func is sp.Heaviside:
+            h0 = _constant(e.args[1]) if len(e.args) > 1 else 0.5
+            fn, arg = _step(h0), comp(e.args[0])
+            return lambda v: fn(arg(v))
+        if e.func in (sp.Max, sp.Min):
+            fn = _max if e.func is sp.Max else _min
+            parts = [comp(a) for a in e.args]
+            return lambda v: fn(*[p(v) for p in parts])
+        raise GraphError(f"SymPy's result contains {type(e).__name__}, which nnstep cannot compute")
+
+    def _product(parts: list[Kernel]) -> Kernel:
+        if not parts:
+            return lambda v: 1.0
+        first, rest = parts[0], parts[1:]
+        if not rest:
+            return first
+
+        def mul(v: Sequence[float]) -> float:
+            acc = first(v)
+            for p in rest:
+                acc *= p(v)
+            return acc
+
+        return mul
+
+    def _stable_difference(e: Any) -> Kernel | None:
+        """1 - σ(a) as σ(-a), 1 - tanh(a)**2 without cancellation (the derivatives' usual shapes)."""
+        if len(e.args) != 2 or sp.S.One not in e.args:
+            return None
+        other = e.args[0] if e.args[1] is sp.S.One else e.args[1]
+        if not (other.is_Mul and len(other.args) == 2 and other.args[0] is sp.S.NegativeOne):
+            return None
+        x = other.args[1]
+        if x.func is sigmoid:
+            arg = comp(x.args[0])
+            return lambda v: _sigmoid(-arg(v))
+        if x.is_Pow and x.exp == 2 and x.base.func is sp.tanh:
+            arg = comp(x.base.args[0])
+            return lambda v: _tanh_deriv(arg(v))
+        return None
+
+    return comp(expr)
+
+
+def code_text(expr: Any) -> str:
+    """A SymPy expression as a plain Python-style line: ``x0*exp(-s)/(exp(-s) + 1)**2``."""
+    from sympy.printing.str import StrPrinter
+
+    class _Code(StrPrinter):
+        printmethod = "_nnstep_code"  # not the σ(x) display of nnstep.symbolic
+
+        def _print_Symbol(self, e: Any) -> str:
+            return e.name
+
+        def _print_Float(self, e: Any) -> str:
+            return repr(float(e))
+
+        def _print_Abs(self, e: Any) -> str:
+            return f"abs({self._print(e.args[0])})"
+
+        def _print_Max(self, e: Any) -> str:
+            return f"max({', '.join(self._print(a) for a in e.args)})"
+
+        def _print_Min(self, e: Any) -> str:
+            return f"min({', '.join(self._print(a) for a in e.args)})"
+
+        def _print_Heaviside(self, e: Any) -> str:
+            h0 = float(e.args[1]) if len(e.args) > 1 else 0.5
+            return f"heaviside({self._print(e.args[0])}, {h0:g})"
+
+        def _print_Exp1(self, e: Any) -> str:
+            return "exp(1)"
+
+    return _Code().doprint(expr)
+
+
+def derivative(node: Node, wrt: str) -> Any:
+    """SymPy's derivative of a parsed formula with respect to one of its names."""
+    import sympy as sp
+
+    from .expr import names_in, to_sympy
+    from .symbolic import FUNCTIONS, _symbol
+
+    symbols = {n: _symbol(n) for n in names_in(node) | {wrt}}
+    return sp.diff(to_sympy(node, symbols, FUNCTIONS), symbols[wrt])
+
+
+def derivative_kernel(node: Node, wrt: str, slot: Mapping[str, int]) -> Kernel:
+    """A closure for d(node)/d(wrt), derived by SymPy, on ``values[slot[name]]``."""
+    return compile_sympy(derivative(node, wrt), slot)
+
+
+# --------------------------------------------------------------------------- the program
+
+
+def build_graph_program(sc: Scenario) -> Program:
+    """The op program of one training step of a formula-graph scenario."""
+    from .expr import names_in
+    from .program import Op, Program, _product, _sum
+
+    graph = sc.graph
+    assert graph is not None
+    out = graph.output
+    plan = _plan(graph)
+    slot = {n: i for i, n in enumerate((*graph.inputs, "learn_rate", *graph.parameters))}
+    ops: list[Op] = []
+    kernels: list[tuple[int, Kernel]] = []
+    nodes = {n.name: n for n in graph.nodes}
+
+    def emit(name: str, phase: str, kind: str, reads: Sequence[str], code: str, expr: Node,
+             kernel: Kernel, **extra: Any) -> None:
+        slot.setdefault(name, len(slot))
+        ops.append(Op(len(ops), name, phase, kind, tuple(reads), code, expr, **extra))
+        kernels.append((slot[name], kernel))
+
+    def fail(node: str, reason: str) -> ScenarioError:
+        return ScenarioError(reason, file=sc.source, key=f"graph.nodes.{node}")
+
+    for n in graph.nodes:
+        last = n.name == out
+        emit(n.name, "loss" if last else "forward", "loss" if last else "node", n.reads,
+             f"{n.name} = {render(n.expr)}", n.expr, compile_numeric(n.expr, slot), node=n.name)
+    loss_end = len(ops)
+
+    for p in plan.partials:
+        node = nodes[p.of]
+        try:
+            d = derivative(node.expr, p.wrt)
+            kernel = compile_sympy(d, slot)
+        except GraphError as exc:
+            raise fail(p.of, f"∂{p.of}/∂{p.wrt}: {exc}") from None
+        except (ArithmeticError, TypeError, ValueError, RecursionError) as exc:
+            raise fail(p.of, f"SymPy cannot differentiate it with respect to {p.wrt}: {exc}") from None
+        used = {s.name for s in d.free_symbols}
+        reads = [a for a in node.reads if a in used] + sorted(used - set(node.reads))
+        emit(p.name, "backward", "partial", reads, f"{p.name} = {code_text(d)}", node.expr, kernel,
+             of=p.of, wrt=p.wrt, node=p.of)
+
+    for t in plan.totals:
+        idx = tuple(tuple(slot[f] for f in term) for term in t.terms)
+
+        def total(v: Sequence[float], idx: tuple[tuple[int, ...], ...] = idx) -> float:
+            acc = 0.0
+            for k, term in enumerate(idx):
+                prod = v[term[0]]
+                for f in term[1:]:
+                    prod *= v[f]
+                acc = prod if k == 0 else acc + prod
+            return acc
+
+        code = " + ".join(" * ".join(term) for term in t.terms)
+        expr = _sum([_product(term) for term in t.terms])
+        reads = tuple(dict.fromkeys(f for term in t.terms for f in term))
+        emit(t.name, "backward", "total", reads, f"{t.name} = {code}", expr, total,
+             of=out, wrt=t.wrt, terms=t.terms, node=t.wrt)
+
+    li = slot["learn_rate"]
+    for p in graph.parameters:
+        g = plan.gradient[p]
+        pi, gi = slot[p], slot[g]
+        expr = Binary("-", Name(p), Binary("*", Name("learn_rate"), Name(g)))
+        emit(p, "update", "update", (p, "learn_rate", g), f"{p} -= learn_rate * {g}", expr,
+             lambda v, pi=pi, gi=gi: v[pi] - v[li] * v[gi], node=p)
+
+    assert all(names_in(op.expr) <= set(slot) for op in ops)
+    return Program(
+        scenario=sc,
+        ops=tuple(ops),
+        slot=slot,
+        kernels=tuple(kernels),
+        inputs=graph.inputs,
+        targets=(),
+        parameters=graph.parameters,
+        loss_end=loss_end,
+        loss=out,
+    )
