@@ -299,3 +299,25 @@ def test_cancel_stops_a_long_run(note):
     calls = []
     stop = dbg.run_to_end(cancel=lambda: len(calls) > 10 or calls.append(1) is not None and False)
     assert stop.reason == "cancelled" and not dbg.at_end and dbg.t > 0
+
+
+def test_partials_are_sympys_diff_of_the_whole_definition(note):
+    import sympy as sp
+
+    for sc in (note, nnstep.scenario.parse_scenario(
+            '[network]\ninputs = ["a", "b", "c"]\nlayers = [{ neurons = 3, activation = "relu" }, '
+            '{ neurons = 2, activation = "tanh" }, { neurons = 3, activation = "softmax" }]\n'
+            'loss = "cross_entropy"\n[[samples]]\nx = [1, 2, 3]\ny = [0, 1, 0]\n', "deep.toml")):
+        prog = build_program(sc)
+        sy = Symbolic(prog)
+        checked = 0
+        for op in prog.ops:
+            if op.kind != "partial":
+                continue
+            f = sy.formula(op)
+            wrt = sy.sym("y_pred" if op.wrt == "ypred" else op.wrt)
+            fold = {sy.to_sympy(node): sy.sym(name) for name, node in op.subs}
+            direct = sp.diff(f.definition, wrt).xreplace(fold)
+            assert sp.simplify(direct - f.formula) == 0, op.code
+            checked += 1
+        assert checked == sum(op.kind == "partial" for op in prog.ops) > 10
