@@ -83,6 +83,7 @@ class Debugger:
         self._g = 0  # global sample index whose start state is loaded in _v
         self._k = 0  # ops of that sample executed
         self._start = array("d", self.initial)
+        self._prev: tuple[int, list[float], array] | None = None
         self.program.load(self._v, self._start, 0)
         self._hooks: list[tuple[Condition, ...]] = [()] * self.op_count
         self._bp: list[bool] = [False] * self.op_count
@@ -221,14 +222,25 @@ class Debugger:
         if g == self._g:
             self._undo_to(k)
             return
-        if g == self._g + 1 and self._g < self.epochs * self.sample_count:
+        if g == self._g + 1:
             self._run_ops(K)
             self._enter_sample(g, self._finish_sample_params())
+        elif g == self._g - 1 and self._prev is not None and self._prev[0] == g:
+            # back across a sample boundary: the finished sample is kept whole
+            _, slots, start = self._prev
+            self._prev = None
+            self._v[:] = slots
+            self._g, self._k, self._start = g, K, start
+            self._undo_to(k)
+            return
         else:
             self._enter_sample(g)
         self._run_ops(k)
 
     def _finish_sample_params(self) -> array:
+        """Parameters after the current (finished) sample; keeps the sample's values
+        so that stepping back into it costs no recomputation."""
+        self._prev = (self._g, self._v[:], self._start)
         params = array("d", self.program.params_of(self._v))
         self._remember(self._g + 1, params)
         return params

@@ -32,10 +32,11 @@ for _ in range(300):
     t = time.perf_counter()
     dbg.back()
     back.append(time.perf_counter() - t)
-    # back across a sample boundary: from the first op of a sample to the last update of the previous one
-    dbg.goto((dbg.t // dbg.op_count) * dbg.op_count + 1)
+    # a step forward over a sample boundary, then back over it again
+    dbg.goto((dbg.t // dbg.op_count + 1) * dbg.op_count)
+    dbg.step()
     t = time.perf_counter()
-    dbg.back(2)
+    dbg.back()
     back_boundary.append(time.perf_counter() - t)
 
 f, b, bb = (statistics.median(x) * 1e6 for x in (fwd, back, back_boundary))
