@@ -20,7 +20,7 @@ from pathlib import Path
 from .expr import compile_numeric, parse, render
 from .program import PHASES, Op, Program, build_program
 from .scenario import Scenario, load_scenario
-from .train import epoch_loss, run_samples
+from .fast import epoch_loss_function, sample_runner
 
 #: Memory the parameter checkpoints of one run may take.
 CHECKPOINT_BUDGET = 48 * 1024 * 1024
@@ -84,6 +84,8 @@ class Debugger:
         self._k = 0  # ops of that sample executed
         self._start = array("d", self.initial)
         self._prev: tuple[int, list[float], array] | None = None
+        self._runner = sample_runner(self.program)  # whole samples, exactly as the kernels would
+        self._loss_of = epoch_loss_function(self.program)
         self.program.load(self._v, self._start, 0)
         self._hooks: list[tuple[Condition, ...]] = [()] * self.op_count
         self._bp: list[bool] = [False] * self.op_count
@@ -188,7 +190,7 @@ class Debugger:
         params = self._checkpoints[base] if base in self._checkpoints else self._recent[base]
         M = self.sample_count
         for h in range(base, g):
-            params = array("d", run_samples(self.program, params, (h % M,), self._scratch))
+            params = array("d", self._runner(params, h % M))
             self._remember(h + 1, params)
         return params
 
@@ -333,34 +335,52 @@ class Debugger:
         kernels = self.program.kernels
         start_t = self.t
         span = max(1, target - start_t)
+        fast = not checking and not nonfinite
         while self.t < target:
             if self._k == K:
                 self._enter_sample(self._g + 1, self._finish_sample_params())
-                if cancel is not None and cancel():
-                    return Stop("cancelled")
-                if progress is not None and self._g % 16 == 0:
-                    progress((self.t - start_t) / span)
-            end_k = min(K, target - self._g * K)
-            if not checking and not nonfinite:
-                self._run_ops(end_k)
-                continue
-            for k in range(self._k, end_k):
-                out, fn = kernels[k]
-                x = fn(v)
-                v[out] = x
-                if nonfinite and x - x != 0.0:
-                    self._k = k + 1
-                    return Stop("nonfinite", f"{self.ops[k].name} = {x}")
-                if checking:
-                    if bp[k]:
+            elif self._k == 0 and fast and target - self.t > K:
+                # a whole sample with more to come: the fast path, exact to the bit
+                params = array("d", self._runner(self._start, self._g % self.sample_count))
+                self._remember(self._g + 1, params)
+                self._prev = None
+                self._enter_sample(self._g + 1, params)
+            else:
+                end_k = min(K, target - self._g * K)
+                if fast:
+                    self._run_ops(end_k)
+                    continue
+                for k in range(self._k, end_k):
+                    out, fn = kernels[k]
+                    x = fn(v)
+                    v[out] = x
+                    if nonfinite and x - x != 0.0:
                         self._k = k + 1
-                        return Stop("breakpoint", self.ops[k].name)
-                    for c in hooks[k]:
-                        if c.test(v):
+                        return Stop("nonfinite", f"{self.ops[k].name} = {x}")
+                    if checking:
+                        if bp[k]:
                             self._k = k + 1
-                            return Stop("condition", c.text)
-            self._k = end_k
+                            return Stop("breakpoint", self.ops[k].name)
+                        for c in hooks[k]:
+                            if c.test(v):
+                                self._k = k + 1
+                                return Stop("condition", c.text)
+                self._k = end_k
+                continue
+            # at a sample boundary
+            if cancel is not None and cancel():
+                self._settle()
+                return Stop("cancelled")
+            if progress is not None and self._g % 16 == 0:
+                progress((self.t - start_t) / span)
         return Stop("end" if self.at_end else "target")
+
+    def _settle(self) -> None:
+        """Stand on the last op of the finished sample rather than before the next one,
+        the one way every position is represented."""
+        if self._k == 0 and self._g > 0:
+            self._enter_sample(self._g - 1)
+            self._run_ops(self.op_count)
 
     def _boundary(self, unit: int) -> int:
         """The next multiple of ``unit`` ops strictly after t (or the end)."""
@@ -402,7 +422,7 @@ class Debugger:
         """Mean loss over all samples with the parameters after ``epoch`` (0-based)."""
         if epoch not in self._epoch_loss:
             params = self._params_at((epoch + 1) * self.sample_count)
-            self._epoch_loss[epoch] = epoch_loss(self.program, params, self._scratch)
+            self._epoch_loss[epoch] = self._loss_of(params)
         return self._epoch_loss[epoch]
 
     @property

@@ -1,7 +1,8 @@
-"""Headless training: the whole run without stepping, on the same kernels.
+"""Headless training: the whole run without stepping.
 
-``train`` executes exactly the ops the debugger steps through, so its losses
-and parameters are the debugger's to the last bit.
+It takes the fast path of :mod:`nnstep.fast`, which performs the op kernels'
+arithmetic in the same order, so its losses and parameters are the
+debugger's to the last bit.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from .fast import epoch_loss_function, sample_runner
 from .program import Program
 
 
@@ -18,23 +20,8 @@ class TrainResult:
     parameters: dict[str, float]
 
 
-def run_samples(program: Program, params: Sequence[float], samples: range | Sequence[int],
-                v: list[float] | None = None) -> list[float]:
-    """Train on the given sample indices in order; returns the new parameters."""
-    v = v if v is not None else program.new_slots()
-    params = list(params)
-    kernels = program.kernels
-    load, params_of = program.load, program.params_of
-    for i in samples:
-        load(v, params, i)
-        for out, fn in kernels:
-            v[out] = fn(v)
-        params = params_of(v)
-    return params
-
-
 def epoch_loss(program: Program, params: Sequence[float], v: list[float] | None = None) -> float:
-    """The note's epoch loss: the mean over samples of each sample's loss."""
+    """The note's epoch loss: the mean over samples of each sample's loss (op kernels)."""
     v = v if v is not None else program.new_slots()
     n = len(program.scenario.samples)
     total = 0.0
@@ -46,12 +33,15 @@ def epoch_loss(program: Program, params: Sequence[float], v: list[float] | None 
 def train(program: Program, params: Sequence[float], epochs: int,
           on_epoch: Callable[[int, float], None] | None = None) -> TrainResult:
     """Train ``epochs`` epochs of per-sample gradient descent from ``params``."""
-    v = program.new_slots()
+    step = sample_runner(program)
+    loss_of = epoch_loss_function(program)
     order = range(len(program.scenario.samples))
+    params = list(params)
     losses = []
     for e in range(epochs):
-        params = run_samples(program, params, order, v)
-        loss = epoch_loss(program, params, v)
+        for i in order:
+            params = step(params, i)
+        loss = loss_of(params)
         losses.append(loss)
         if on_epoch is not None:
             on_epoch(e, loss)
