@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .expr import compile_numeric, parse, render
+from .fast import epoch_loss_function, sample_runner
 from .program import PHASES, Op, Program, build_program
 from .scenario import Scenario, load_scenario
-from .fast import epoch_loss_function, sample_runner
 
 #: Memory the parameter checkpoints of one run may take.
 CHECKPOINT_BUDGET = 48 * 1024 * 1024

@@ -11,13 +11,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from reference import mp_gradient, note_style_train
 
 import nnstep
 from nnstep.debugger import Debugger
 from nnstep.program import PHASES, build_program
 from nnstep.symbolic import Symbolic
 from nnstep.train import train
+
+from reference import mp_gradient, note_style_train
 
 SEED_PROGRAM = Path(__file__).resolve().parents[2] / "shared" / "seed" / "seed_network.py"
 

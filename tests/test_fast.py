@@ -11,6 +11,7 @@ from nnstep.debugger import Debugger
 from nnstep.fast import VectorNetwork, epoch_loss_function, sample_runner
 from nnstep.scenario import bundled, parse_scenario
 from nnstep.train import epoch_loss, train
+
 from test_properties import networks
 
 

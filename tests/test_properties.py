@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from nnstep.debugger import Debugger
 from nnstep.scenario import parse_scenario
 from nnstep.symbolic import Symbolic
+
 from reference import mp_gradient
 
 ELEMENTWISE = ["sigmoid", "tanh", "relu", "linear"]

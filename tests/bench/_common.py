@@ -27,4 +27,5 @@ def machine() -> str:
     import os
     import platform
 
-    return f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} cores, {platform.machine()}"
+    impl = f"{platform.python_implementation()} {platform.python_version()}"
+    return f"{impl}, {os.cpu_count()} cores, {platform.machine()}"

@@ -11,9 +11,9 @@ import statistics
 import time
 import tracemalloc
 
-from _common import machine
-
 import nnstep
+
+from _common import machine
 
 random.seed(0)
 tracemalloc.start()

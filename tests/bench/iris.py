@@ -5,11 +5,12 @@ per-sample SGD: nnstep's fast path against the same per-sample loop in PyTorch
 from __future__ import annotations
 
 import numpy as np
-from _common import machine, median_time
-from symbolic import iris_like
 
 import nnstep
 from nnstep.train import train
+
+from _common import machine, median_time
+from formulas import iris_like
 
 EPOCHS = 100
 sc = iris_like()

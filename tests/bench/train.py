@@ -5,10 +5,11 @@ time, the loss after every epoch).  Prints medians and the ratio."""
 from __future__ import annotations
 
 import numpy as np
-from _common import machine, median_time
 
 import nnstep
 from nnstep.train import train
+
+from _common import machine, median_time
 from reference import note_style_train
 
 sc = nnstep.load_scenario()

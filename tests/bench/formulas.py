@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import time
 
-from _common import ROOT, machine
-
 import nnstep
 from nnstep.scenario import parse_scenario
+
+from _common import ROOT, machine
 
 
 def iris_like():
