@@ -7,31 +7,34 @@ one line and the TUI can show it in a panel; ``str()`` gives that one line:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 
-
-@dataclass(eq=False)
 class NNStepError(Exception):
-    """A problem the user can fix; never a bug in nnstep."""
+    """A problem the user can fix; never a bug in nnstep.
 
-    reason: str
-    file: str | None = None
-    line: int | None = None
-    key: str | None = None
+    (A plain class rather than a dataclass: ``nnstep --help`` imports this module
+    and should not pay for importing ``dataclasses``.)"""
 
-    def __post_init__(self) -> None:
-        super().__init__(self.reason)
+    def __init__(self, reason: str, file: str | None = None, line: int | None = None,
+                 key: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.file = file
+        self.line = line
+        self.key = key
 
-    def located(
-        self, *, file: str | None = None, line: int | None = None, key: str | None = None
-    ) -> NNStepError:
+    def located(self, *, file: str | None = None, line: int | None = None,
+                key: str | None = None) -> NNStepError:
         """Return a copy with the missing parts of the location filled in."""
-        return replace(
-            self,
+        return type(self)(
+            self.reason,
             file=self.file if self.file is not None else file,
             line=self.line if self.line is not None else line,
             key=self.key if self.key is not None else key,
         )
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}(reason={self.reason!r}, file={self.file!r}, "
+                f"line={self.line!r}, key={self.key!r})")
 
     def __str__(self) -> str:
         parts = []
