@@ -12,17 +12,32 @@ picks the op kernels for them and this path for the wide ones.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from .activations import ACTIVATIONS, softmax
+from .activations import ACTIVATIONS, log, sigmoid, softmax
 from .program import Program
 
 #: Below this many ops per sample, running the op kernels one by one is faster.
 VECTOR_MIN_OPS = 300
 
 _add = np.add.accumulate
+
+
+def _map(fn: Callable[[float], float], a: np.ndarray) -> np.ndarray:
+    """``fn`` elementwise, with the very C-library function the op kernels call
+    (NumPy's own ``exp``/``tanh``/``log`` differ from it in the last bit)."""
+    return np.fromiter(map(fn, a.ravel().tolist()), float, a.size).reshape(a.shape)
+
+
+def _exp(a: np.ndarray) -> np.ndarray:
+    return _map(math.exp, a)
+
+
+def _tanh(a: np.ndarray) -> np.ndarray:
+    return _map(math.tanh, a)
 
 
 def _seq_sum(a: np.ndarray, axis: int) -> np.ndarray:
@@ -33,8 +48,8 @@ def _seq_sum(a: np.ndarray, axis: int) -> np.ndarray:
 def _sigmoid(s: np.ndarray) -> np.ndarray:
     out = np.empty_like(s)
     safe = s >= -708.0
-    out[safe] = 1.0 / (1.0 + np.exp(-s[safe]))
-    out[~safe] = np.exp(s[~safe])
+    out[safe] = 1.0 / (1.0 + _exp(-s[safe]))
+    out[~safe] = _map(sigmoid, s[~safe])
     return out
 
 
@@ -43,7 +58,7 @@ def _sigmoid_deriv(s: np.ndarray, a: np.ndarray) -> np.ndarray:
 
 
 def _tanh_deriv(s: np.ndarray, a: np.ndarray) -> np.ndarray:
-    e = np.exp(-2.0 * np.abs(s))
+    e = _map(lambda x: math.exp(x) if x == x else x, -2.0 * np.abs(s))
     out = 4.0 * e / ((1.0 + e) * (1.0 + e))
     return np.where(s != s, s, out)
 
@@ -58,7 +73,7 @@ def _relu_deriv(s: np.ndarray, a: np.ndarray) -> np.ndarray:
 
 _VECTOR = {
     "sigmoid": (_sigmoid, _sigmoid_deriv),
-    "tanh": (np.tanh, _tanh_deriv),
+    "tanh": (_tanh, _tanh_deriv),
     "relu": (_relu, _relu_deriv),
     "linear": (lambda s: s, None),
 }
@@ -68,12 +83,12 @@ def _softmax(s: np.ndarray) -> np.ndarray:
     top = s.max()
     if not np.isfinite(top):
         return np.array(softmax(s.tolist()))
-    e = np.exp(s - top)
+    e = _exp(s - top)
     return e / _seq_sum(e, 0)
 
 
 def _xlog(y: np.ndarray, p: np.ndarray) -> np.ndarray:
-    return np.where(y == 0.0, 0.0, y * np.log(np.where(y == 0.0, 1.0, p)))
+    return np.where(y == 0.0, 0.0, y * _map(log, np.where(y == 0.0, 1.0, p)))
 
 
 class VectorNetwork:

@@ -382,7 +382,7 @@ class _Builder:
             else:
                 code = f"{other} * {dcode}" if dcode and dcode != "1" else other
                 if dk:
-                    kernel = (lambda v, oi=oi, dk=dk: v[oi] * dk(v))
+                    kernel = (lambda v, oi=oi: v[oi] * deriv(v[si], v[ai]))
                 else:
                     kernel = _copy(oi)
                 reads = (other, sname) if dcode and dcode != "1" else (other,)
@@ -431,16 +431,7 @@ class _Builder:
         self.terms[wrt] = terms
         name = f"d_L_d_{self.pname(wrt)}"
         s = self.slot
-        idx = tuple(tuple(s[f] for f in t) for t in terms)
-
-        def kernel(v: list[float]) -> float:
-            total = 0.0
-            for k, term in enumerate(idx):
-                p = v[term[0]]
-                for f in term[1:]:
-                    p *= v[f]
-                total = p if k == 0 else total + p
-            return total
+        kernel = _sum_of_products(tuple(tuple(s[f] for f in t) for t in terms))
 
         code = " + ".join(" * ".join(t) for t in terms)
         expr = _sum([_product(t) for t in terms])
@@ -472,6 +463,30 @@ class _Builder:
                 expr = Binary("-", Name(p), Binary("*", Name("learn_rate"), Name(g)))
                 self.emit(p, "update", "update", (p, "learn_rate", g), f"{p} -= learn_rate * {g}", expr,
                           lambda v, pi=pi, gi=gi: v[pi] - v[li] * v[gi], node=p)
+
+
+def _sum_of_products(idx: tuple[tuple[int, ...], ...]) -> Kernel:
+    """A kernel for sum(prod(v[i] for i in term) for term in idx), left to right;
+    the common short shapes get a closure of their own (this is the hot loop)."""
+    if len(idx) == 1:
+        t = idx[0]
+        if len(t) == 2:
+            a, b = t
+            return lambda v: v[a] * v[b]
+        if len(t) == 3:
+            a, b, c = t
+            return lambda v: v[a] * v[b] * v[c]
+
+    def kernel(v: list[float]) -> float:
+        total = 0.0
+        for k, term in enumerate(idx):
+            p = v[term[0]]
+            for f in term[1:]:
+                p *= v[f]
+            total = p if k == 0 else total + p
+        return total
+
+    return kernel
 
 
 def _activation(layer: Layer) -> Activation:
