@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from .errors import ScenarioError
@@ -284,6 +285,9 @@ def compile_sympy(expr: Any, slot: Mapping[str, int]) -> Kernel:
             return lambda v: _pow(base(v), power(v))
         one = {sp.exp: _exp, sp.log: _log, sp.tanh: math.tanh, sigmoid: _sigmoid,
                relu: lambda s: s if not s <= 0.0 else 0.0, sp.Abs: abs, sp.sign: _sign}
+        if e.func is functions()["abs"] and len(e.args) == 1:
+            arg = comp(e.args[0])
+            return lambda v: abs(arg(v))
         if e.func in one and len(e.args) == 1:
             fn, arg = one[e.func], comp(e.args[0])
             return lambda v: fn(arg(v))
@@ -363,15 +367,54 @@ def code_text(expr: Any) -> str:
     return _Code().doprint(expr)
 
 
+@cache
+def functions() -> dict[str, Any]:
+    """The SymPy function table of :mod:`nnstep.symbolic`, with ``abs`` taken as the
+    absolute value of a real number if that table's is not (SymPy's own ``Abs`` of a
+    plain symbol differentiates into ``re``/``im``/``Derivative`` terms)."""
+    import sympy as sp
+
+    from .symbolic import FUNCTIONS
+
+    table = dict(FUNCTIONS)
+    u = sp.Symbol("u")
+    if sp.diff(table["abs"](u), u) != sp.sign(u):
+        table["abs"] = _real_abs()
+    return table
+
+
+def _real_abs() -> Any:
+    import sympy as sp
+
+    class Abs(sp.Function):  # named like SymPy's, so every printer shows it the same way
+        """|x| of a real x: its derivative is sign(x)."""
+
+        @classmethod
+        def eval(cls, x: Any) -> Any:
+            if x.is_Number:
+                return sp.Abs(x)
+            if x.could_extract_minus_sign():
+                return cls(-x)
+            return None
+
+        def fdiff(self, argindex: int = 1) -> Any:
+            return sp.sign(self.args[0])
+
+        def _eval_evalf(self, prec: int) -> Any:
+            return sp.Abs(self.args[0])._eval_evalf(prec)
+
+    return Abs
+
+
 def derivative(node: Node, wrt: str) -> Any:
     """SymPy's derivative of a parsed formula with respect to one of its names."""
     import sympy as sp
 
     from .expr import names_in, to_sympy
-    from .symbolic import FUNCTIONS, _symbol
+    from .symbolic import _symbol
 
     symbols = {n: _symbol(n) for n in names_in(node) | {wrt}}
-    return sp.diff(to_sympy(node, symbols, FUNCTIONS), symbols[wrt])
+    return sp.diff(to_sympy(node, symbols, functions()), symbols[wrt])
 
 
 def derivative_kernel(node: Node, wrt: str, slot: Mapping[str, int]) -> Kernel:

@@ -297,7 +297,7 @@ class _Validator:
             if part.startswith("["):
                 line = self._nth_item(line, int(part[1:-1]))
                 continue
-            pat = re.compile(rf"(^|[\s{{,]){re.escape(part)}\s*=")
+            pat = re.compile(rf"(^|[\s{{,])[\"']?{re.escape(part)}[\"']?\s*=")  # bare or quoted key
             hit = next((i for i in range(line, len(self.lines)) if pat.search(self.lines[i])), None)
             if hit is None:
                 break
