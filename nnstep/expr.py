@@ -15,26 +15,29 @@ import keyword
 import math
 import operator
 import re
+import sys
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from types import MappingProxyType
+from typing import Any
 
 from nnstep.errors import FormulaError
 
 MAX_LENGTH = 2000  # characters of formula text
-MAX_NESTING = 40  # parentheses, calls, signs, 'not' and chained '**' inside each other
-MAX_TREE_DEPTH = 200  # depth of the finished tree (a long sum is a deep tree too)
+MAX_NESTING = 40  # parentheses, calls, signs, 'not' and '**' inside each other
+MAX_TREE_DEPTH = 100  # depth of the finished tree (a long sum is a deep tree too)
+MAX_EXTREMA_ARGS = 16  # max/min arguments in one formula (SymPy's Max is quadratic)
 MAX_NUMBER_LENGTH = 40
 MAX_EXPONENT = 100  # bound on a constant exponent of '**'
 MAX_EXACT_BITS = 10_000  # rough bound on the exact numbers SymPy would have to build
 MAX_NAME_LENGTH = 64
 
 #: Callable names and their arities as (minimum, maximum or None for "any").
-FUNCTIONS: Mapping[str, tuple[int, int | None]] = {
+FUNCTIONS: Mapping[str, tuple[int, int | None]] = MappingProxyType({
     "exp": (1, 1), "log": (1, 1), "tanh": (1, 1), "sigmoid": (1, 1), "relu": (1, 1),
     "sqrt": (1, 1), "abs": (1, 1), "max": (2, None), "min": (2, None),
     "isnan": (1, 1), "isinf": (1, 1), "isfinite": (1, 1),
-}
+})
 #: The functions only breakpoint conditions may call.
 CONDITION_FUNCTIONS = frozenset({"isnan", "isinf", "isfinite"})
 
@@ -107,7 +110,8 @@ _HINTS = {
     "#": "comments are not allowed",
 }
 _BOOL_WORDS = frozenset({"and", "or", "not"})
-_T = TypeVar("_T")
+_PREC = {"or": 1, "and": 2, **dict.fromkeys(("<", "<=", ">", ">=", "==", "!="), 4),
+         "+": 5, "-": 5, "*": 6, "/": 6}  # 'not' is 3, unary signs 7, '**' 8
 
 
 def _show(text: str) -> str:
@@ -254,7 +258,7 @@ def _apply(node: Node, values: list[float]) -> float:
 class _Parser:
     def __init__(self, text: str, names: Collection[str], condition: bool) -> None:
         self.tokens = _tokenize(text)
-        self.pos, self.nesting = 0, 0
+        self.pos, self.nesting, self.extrema = 0, 0, 0
         self.names, self.condition = frozenset(names), condition
         self.info: dict[int, tuple[int, float, float | None]] = {}  # depth, bits, constant
 
@@ -266,19 +270,12 @@ class _Parser:
         self.pos += 1
         return self.tokens[self.pos - 1]
 
-    def nested(self, col: int, build: Callable[[], _T]) -> _T:
-        """Run ``build`` one nesting level deeper (an explicit bound, not recursion)."""
+    def enter(self, col: int) -> None:
+        """Go one nesting level deeper: an explicit bound, far below the recursion limit."""
         self.nesting += 1
         if self.nesting > MAX_NESTING:
             raise FormulaError(f"formula nests too deeply at column {col} (more than "
                                f"{MAX_NESTING} levels of parentheses, calls, signs or powers)")
-        node = build()
-        self.nesting -= 1
-        return node
-
-    def prefix(self, op: str, sub: Callable[[], Node]) -> Node:
-        col = self.take()[2]
-        return self.nested(col, lambda: self.make(Unary(op, sub()), col))
 
     def unexpected(self) -> FormulaError:
         kind, text, col = self.tokens[self.pos]
@@ -311,63 +308,65 @@ class _Parser:
         value = node.value if isinstance(node, Num) else None
         if infos and None not in values:
             value = _apply(node, values)
+            if not math.isfinite(value):
+                raise FormulaError(f"the constant part at column {col} evaluates to {value}: "
+                                   "overflow, division by zero or a domain error")
         self.info[id(node)] = (depth, bits, value)
         return node
 
     def parse(self) -> Node:
-        node = self.expr()
+        node = self.expr(0)
         if self.tokens[self.pos][0] != "end":
             raise self.unexpected()
         return node
 
-    def expr(self) -> Node:
-        return self.boolean("or") if self.condition else self.binary(("+", "-"), self.term)
-
-    def boolean(self, op: str) -> Node:
-        sub = (lambda: self.boolean("and")) if op == "or" else self.negation
-        values, col = [sub()], self.tokens[self.pos][2]
-        while self.at(op):
+    def expr(self, min_prec: int) -> Node:
+        """Precedence climbing: binary operators binding at least ``min_prec``."""
+        if self.condition and self.at("not") and min_prec <= 3:
+            col = self.take()[2]
+            self.enter(col)
+            left = self.make(Unary("not", self.expr(3)), col)
+            self.nesting -= 1
+        else:
+            left = self.factor()
+        compared = False
+        while True:
+            kind, op, col = self.tokens[self.pos]
+            prec = _PREC.get(op, 0) if kind in ("op", "name") else 0
+            if prec < max(min_prec, 1) or (prec < 5 and not self.condition):
+                return left
             self.take()
-            values.append(sub())
-        return values[0] if len(values) == 1 else self.make(BoolOp(op, tuple(values)), col)
-
-    def negation(self) -> Node:
-        if not self.at("not"):
-            return self.comparison()
-        return self.prefix("not", self.negation)
-
-    def comparison(self) -> Node:
-        left = self.binary(("+", "-"), self.term)
-        if not self.at(*_COMPARE):
-            return left
-        _, op, col = self.take()
-        node = self.make(Compare(op, left, self.binary(("+", "-"), self.term)), col)
-        if self.at(*_COMPARE):
-            raise FormulaError(f"chained comparison at column {self.tokens[self.pos][2]}: "
-                               "write 'a < b and b < c' instead")
-        return node
-
-    def binary(self, ops: tuple[str, ...], sub: Callable[[], Node]) -> Node:
-        left = sub()
-        while self.at(*ops):
-            _, op, col = self.take()
-            left = self.make(Binary(op, left, sub()), col)
-        return left
-
-    def term(self) -> Node:
-        return self.binary(("*", "/"), self.factor)
+            if op in ("and", "or"):  # flattened: a and b and c
+                values = [left, self.expr(prec + 1)]
+                while self.at(op):
+                    self.take()
+                    values.append(self.expr(prec + 1))
+                left = self.make(BoolOp(op, tuple(values)), col)
+            elif op in _COMPARE:
+                if compared:
+                    raise FormulaError(f"chained comparison at column {col}: "
+                                       "write 'a < b and b < c' instead")
+                left, compared = self.make(Compare(op, left, self.expr(5)), col), True
+            else:
+                left = self.make(Binary(op, left, self.expr(prec + 1)), col)
 
     def factor(self) -> Node:
-        if self.at("-", "+"):
-            return self.prefix(self.tokens[self.pos][1], self.factor)
-        return self.power()
-
-    def power(self) -> Node:
+        """Unary ``-``/``+``, binding looser than ``**`` on their right."""
+        kind, op, col = self.tokens[self.pos]
+        if kind == "op" and op in ("-", "+"):
+            self.take()
+            self.enter(col)
+            node = self.make(Unary(op, self.factor()), col)
+            self.nesting -= 1
+            return node
         base = self.atom()
         if not self.at("**"):
             return base
         col = self.take()[2]
-        return self.nested(col, lambda: self.make(Binary("**", base, self.factor()), col))
+        self.enter(col)
+        node = self.make(Binary("**", base, self.factor()), col)
+        self.nesting -= 1
+        return node
 
     def atom(self) -> Node:
         kind, text, col = self.tokens[self.pos]
@@ -376,7 +375,10 @@ class _Parser:
             return self.make(Num(float(text), text), col)
         if self.at("("):
             self.take()
-            return self.nested(col, lambda: self.close(col, self.expr()))
+            self.enter(col)
+            node = self.expr(0)
+            self.close(col)
+            return node
         if kind != "name" or text in _BOOL_WORDS:
             raise self.unexpected()
         self.take()
@@ -391,13 +393,13 @@ class _Parser:
         raise FormulaError(f"unknown name {text!r} at column {col} "
                            + (f"(known: {known})" if known else "(no names are known here)"))
 
-    def close(self, open_col: int, result: _T) -> _T:
+    def close(self, open_col: int) -> None:
         if self.tokens[self.pos][0] == "end":
             raise FormulaError(f"'(' at column {open_col} is never closed")
         if not self.at(")"):
             raise self.unexpected()
         self.take()
-        return result
+        self.nesting -= 1
 
     def call(self, func: str, col: int) -> Node:
         allowed = [f for f in FUNCTIONS if self.condition or f not in CONDITION_FUNCTIONS]
@@ -407,20 +409,23 @@ class _Parser:
             raise FormulaError(f"{func!r} at column {col} is {what}: "
                                f"only {', '.join(allowed)} may be called")
         self.take()
-        args = self.nested(col, lambda: self.close(col, self.arguments()))
+        self.enter(col)
+        args = [] if self.at(")") else [self.expr(0)]
+        while args and self.at(","):
+            self.take()
+            args.append(self.expr(0))
+        self.close(col)
         low, high = FUNCTIONS[func]
         if len(args) < low or (high is not None and len(args) > high):
             need = f"exactly {low}" if low == high else f"at least {low}"
             raise FormulaError(f"{func!r} at column {col} takes {need} argument"
                                f"{'s' if low != 1 else ''}, got {len(args)}")
+        if func in ("max", "min"):
+            self.extrema += len(args)
+            if self.extrema > MAX_EXTREMA_ARGS:
+                raise FormulaError(f"too many max/min arguments at column {col}: "
+                                   f"at most {MAX_EXTREMA_ARGS} in one formula")
         return self.make(Call(func, tuple(args)), col)
-
-    def arguments(self) -> list[Node]:
-        args = [] if self.at(")") else [self.expr()]
-        while args and self.at(","):
-            self.take()
-            args.append(self.expr())
-        return args
 
 
 def parse(text: str, names: Collection[str], *, condition: bool = False) -> Node:
@@ -493,11 +498,27 @@ def compile_numeric(node: Node, slot: Mapping[str, int]) -> Callable[[Sequence[f
 
 
 def to_sympy(node: Node, symbols: Mapping[str, Any], functions: Mapping[str, Any]) -> Any:
-    """Convert to SymPy with ``symbols[name]`` and ``functions[fname]`` (no parsing)."""
+    """Convert to SymPy with ``symbols[name]`` and ``functions[fname]`` (no parsing).
+
+    SymPy evaluates functions of Float constants eagerly, and its own
+    simplification can turn ``1e4 + x - x`` into a constant the parser could
+    not fold; so a Float beyond the float range reaching an operator or a
+    function is refused here (``exp`` of it could run for minutes). Create the
+    symbols with ``real=True``: SymPy's assumption checks on complex symbols
+    can take seconds on formulas like ``tanh(tanh(x**-99))``.
+    """
     import sympy
 
     ops = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
            "**": operator.pow}
+    largest = sympy.Float(sys.float_info.max)
+
+    def checked(values: list[Any]) -> list[Any]:
+        for value in values:
+            if isinstance(value, sympy.Float) and not abs(value) <= largest:
+                raise FormulaError(f"a constant grows to {sympy.sstr(value, full_prec=False)}"
+                                   ", beyond the float range, in SymPy")
+        return values
 
     def convert(item: Node) -> Any:
         if isinstance(item, Num):
@@ -514,14 +535,18 @@ def to_sympy(node: Node, symbols: Mapping[str, Any], functions: Mapping[str, Any
         if isinstance(item, Unary) and item.op != "not":
             return -convert(item.operand) if item.op == "-" else convert(item.operand)
         if isinstance(item, Binary):
-            return ops[item.op](convert(item.left), convert(item.right))
+            left, right = checked([convert(item.left), convert(item.right)])
+            return ops[item.op](left, right)
         if isinstance(item, Call):
             if item.func not in functions:
                 raise FormulaError(f"no SymPy function given for {item.func!r}")
-            return functions[item.func](*[convert(arg) for arg in item.args])
+            return functions[item.func](*checked([convert(arg) for arg in item.args]))
         raise FormulaError("conditions cannot become formulas")
 
-    return convert(node)
+    try:
+        return convert(node)
+    except (ArithmeticError, TypeError, ValueError, MemoryError) as err:  # e.g. Max(zoo, x)
+        raise FormulaError(f"cannot be converted to SymPy: {err or type(err).__name__}") from err
 
 
 def _prec(node: Node) -> int:
