@@ -184,12 +184,15 @@ class Symbolic:
         self.program = program
         self._cache: dict[int, Formula] = {}
         self._expanded: dict[int, Any] = {}
-        self._symbols = {name: _symbol(name) for name in program.slot}
+        sc = program.scenario
+        self._real = getattr(sc, "graph", None) is not None or any(
+            getattr(layer, "custom", None) is not None for layer in sc.layers)
+        self._symbols = {name: _symbol(name, self._real) for name in program.slot}
         self._converted: dict[int, tuple[Any, Any]] = {}
         self._outer: dict[Any, Any] = {}
 
     def sym(self, name: str) -> Any:
-        return _symbol(name)
+        return _symbol(name, self._real)
 
     def to_sympy(self, node: Any) -> Any:
         """Our AST as a SymPy expression (cached per node object: the ops of one
@@ -311,5 +314,8 @@ def _exact(x: float | None) -> Any:
 
 
 @cache
-def _symbol(name: str) -> Any:
-    return sp.Symbol(name)
+def _symbol(name: str, real: bool = False) -> Any:
+    """A SymPy symbol for a name.  Formulas written by users get real symbols: with
+    them SymPy settles nested tanh/log of powers at once instead of after seconds;
+    layered networks keep plain symbols, which derive faster."""
+    return sp.Symbol(name, real=True) if real else sp.Symbol(name)
