@@ -1,0 +1,83 @@
+"""Command palette (ctrl+p): every key's command, plus jump to op <name>,
+jump to sample <name>, open scenario <name> and a few without keys."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from functools import partial
+from typing import TYPE_CHECKING
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from .keys import KEYS
+
+if TYPE_CHECKING:
+    from .app import NNStepApp
+
+#: Command names for the key actions, as the palette lists them.
+TITLES = {
+    "step": "Next op",
+    "back": "Previous op (step back)",
+    "finish('phase')": "Finish phase",
+    "finish('sample')": "Finish sample",
+    "finish('epoch')": "Finish epoch",
+    "finish('continue')": "Continue to next breakpoint or the end",
+    "play": "Play / pause",
+    "speed(1)": "Play faster",
+    "speed(-1)": "Play slower",
+    "toggle_breakpoint": "Toggle breakpoint on selected op",
+    "conditions": "Conditional breakpoints…",
+    "goto": "Go to epoch / sample / op…",
+    "restart": "Restart",
+    "open": "Open scenario…",
+    "cycle_view": "Cycle formula view (symbols / expanded / LaTeX)",
+    "help": "Help: keys and panes",
+    "quit": "Quit",
+    "interrupt": "Interrupt the running command",
+    "toggle_values": "Show values / network (narrow screens)",
+}
+EXTRA = (
+    ("clear_breakpoints", "Clear all breakpoints", "Remove every breakpoint and condition"),
+    ("toggle_heatmap", "Toggle network heat map", "Switch the network pane between the drawing and the heat map"),
+)
+
+
+class NNStepCommands(Provider):
+    """Commands for the debugger; each runs only if its key could act now."""
+
+    @property
+    def nn(self) -> NNStepApp:
+        return self.app  # type: ignore[return-value]
+
+    def _main(self) -> Iterator[tuple[str, Callable[[], object], str]]:
+        app = self.nn
+        for k in KEYS:
+            yield TITLES.get(k.action, k.help), partial(app.palette_action, k.action), f"{k.shown}: {k.help}"
+        for action, title, text in EXTRA:
+            yield title, partial(app.palette_action, action), text
+
+    def _more(self) -> Iterator[tuple[str, Callable[[], object], str]]:
+        app = self.nn
+        dbg = app.dbg
+        if dbg is not None:
+            for op in dbg.ops:
+                yield f"Jump to op {op.name}", partial(app.palette_jump_op, op.index), op.code
+            for i, s in enumerate(dbg.scenario.samples):
+                yield (f"Jump to sample {s.name}", partial(app.palette_jump_sample, i),
+                       f"sample {i + 1}: x = {list(s.x)}, y = {list(s.y)}")
+            for op in dbg.ops:
+                yield f"Breakpoint on op {op.name}", partial(app.palette_breakpoint, op.name), op.code
+        for stem in app.bundled_names():
+            yield f"Open scenario {stem}", partial(app.open_bundled, stem), "a bundled scenario"
+
+    async def discover(self) -> Hits:
+        for title, callback, text in self._main():
+            yield DiscoveryHit(title, callback, help=text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for source in (self._main(), self._more()):
+            for title, callback, text in source:
+                score = matcher.match(title)
+                if score > 0:
+                    yield Hit(score, matcher.highlight(title), callback, help=text)

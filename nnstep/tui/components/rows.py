@@ -1,0 +1,70 @@
+"""A scrolling list of one-line rows drawn with Textual's line API, so a program
+of thousands of ops costs only the rows on screen."""
+
+from __future__ import annotations
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+
+class RowList(ScrollView, inherit_bindings=False):
+    """Rows rendered on demand by :meth:`row_text`; subclasses fill :attr:`rows`."""
+
+    DEFAULT_CSS = """
+    RowList { overflow-x: hidden; }
+    """
+
+    def __init__(self, **kw) -> None:
+        super().__init__(**kw)
+        self.rows: list[tuple[str, object]] = []
+
+    def set_rows(self, rows: list[tuple[str, object]]) -> None:
+        self.rows = rows
+        self.virtual_size = Size(self.size.width, len(rows))
+        self.refresh()
+
+    def row_text(self, index: int, width: int) -> Text:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        index = y + round(self.scroll_offset.y)
+        base = self.rich_style
+        if not 0 <= index < len(self.rows) or width <= 0:
+            return Strip.blank(width, base)
+        text = self.row_text(index, width)
+        text.no_wrap = True
+        text.overflow = "crop"
+        segments = [Segment(s.text, base + s.style if s.style else base) for s in
+                    text.render(self.app.console, end="") if s.text]
+        return Strip(segments).crop_extend(0, width, base)
+
+    def scroll_row_to_center(self, index: int) -> None:
+        height = self.scrollable_content_region.height
+        self.scroll_to(y=max(0, index - height // 2), animate=False, immediate=True)
+
+    def scroll_row_into_view(self, index: int) -> None:
+        height = self.scrollable_content_region.height
+        top = round(self.scroll_offset.y)
+        if index < top:
+            self.scroll_to(y=index, animate=False, immediate=True)
+        elif index >= top + height:
+            self.scroll_to(y=index - height + 1, animate=False, immediate=True)
+
+    def text_lines(self, width: int | None = None) -> list[str]:
+        """Every row as plain text (for tests and comparisons)."""
+        width = width or max(20, self.scrollable_content_region.width)
+        return [self.row_text(i, width).plain.rstrip() for i in range(len(self.rows))]
+
+    def styled_lines(self, width: int | None = None) -> list[str]:
+        """Every row as Rich markup, styles included."""
+        width = width or max(20, self.scrollable_content_region.width)
+        return [self.row_text(i, width).markup for i in range(len(self.rows))]
+
+
+def style_of(widget: ScrollView, name: str) -> Style:
+    return widget.get_component_rich_style(name, partial=True)

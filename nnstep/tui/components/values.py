@@ -1,0 +1,108 @@
+"""The values pane: every named quantity with its current value."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+
+from ..fmt import num
+from .rows import RowList, style_of
+
+if TYPE_CHECKING:
+    from nnstep.debugger import Debugger
+
+GROUPS = (
+    ("inputs", "inputs (this sample)"),
+    ("targets", "target and learning rate"),
+    ("parameters", "parameters (old → new)"),
+    ("forward", "forward"),
+    ("loss", "loss"),
+    ("backward", "gradients"),
+)
+
+
+class ValuesView(RowList, can_focus=False):
+    """Names grouped as inputs, targets, parameters, forward values, the loss and
+    gradients; the name the last op wrote is highlighted and kept in view."""
+
+    COMPONENT_CLASSES = {"values--heading", "values--changed", "values--pending", "values--name", "values--new"}
+    DEFAULT_CSS = """
+    ValuesView > .values--heading { color: $text-accent; text-style: bold; }
+    ValuesView > .values--changed { background: $accent 40%; text-style: bold; }
+    ValuesView > .values--pending { color: $text-muted; }
+    ValuesView > .values--name { color: $text; }
+    ValuesView > .values--new { color: $text-warning; text-style: bold; }
+    """
+
+    def __init__(self, **kw) -> None:
+        super().__init__(**kw)
+        self.dbg: Debugger | None = None
+        self.row_of: dict[str, int] = {}
+        self.changed = ""
+        self.old: dict[str, float] = {}
+        self.name_w = 8
+
+    def load(self, dbg: Debugger | None) -> None:
+        self.dbg = dbg
+        rows: list[tuple[str, object]] = []
+        self.row_of = {}
+        if dbg is not None:
+            prog = dbg.program
+            members = {
+                "inputs": list(prog.inputs),
+                "targets": [*prog.targets, "learn_rate"],
+                "parameters": list(prog.parameters),
+                "forward": [op.name for op in prog.ops if op.phase == "forward"],
+                "loss": [op.name for op in prog.ops if op.phase == "loss"],
+                "backward": [op.name for op in prog.ops if op.phase == "backward"],
+            }
+            for key, title in GROUPS:
+                names = members[key]
+                if not names:
+                    continue
+                rows.append(("heading", title))
+                for n in names:
+                    self.row_of[n] = len(rows)
+                    rows.append(("name", n))
+            self.name_w = max((len(n) for n in prog.slot), default=8)
+        self.changed = ""
+        self.set_rows(rows)
+
+    def sync(self) -> None:
+        if self.dbg is None:
+            return
+        op = self.dbg.current_op
+        self.changed = op.name if op is not None else ""
+        self.old = self.dbg.old_parameters()
+        if self.changed in self.row_of:
+            self.scroll_row_to_center(self.row_of[self.changed])
+        else:
+            self.scroll_to(y=0, animate=False, immediate=True)
+        self.refresh()
+
+    def row_text(self, index: int, width: int) -> Text:
+        kind, what = self.rows[index]
+        if kind == "heading":
+            return Text(f"── {what} ".ljust(width, "─")[:width], style=style_of(self, "values--heading"))
+        dbg = self.dbg
+        assert dbg is not None
+        name = str(what)
+        value = dbg.value(name)
+        name_w = min(self.name_w, max(6, width - 14))
+        t = Text(no_wrap=True)
+        t.append(f" {name:<{name_w}} ", style_of(self, "values--name" if value is not None else "values--pending"))
+        if name in self.old:
+            old = self.old[name]
+            update = dbg.program.by_name.get(name)
+            if value is not None and update is not None and update.index <= dbg.op_index:
+                t.append(num(old))
+                t.append(" → ")
+                t.append(num(value), style_of(self, "values--new"))
+            else:
+                t.append(num(value))
+        else:
+            t.append(num(value), None if value is not None else style_of(self, "values--pending"))
+        if name == self.changed:
+            t.stylize(style_of(self, "values--changed"))
+        return t

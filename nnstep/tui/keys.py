@@ -1,0 +1,68 @@
+"""The key map, in one place: the app's bindings, the footer and the help screen
+are all made from :data:`KEYS`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+
+@dataclass(frozen=True)
+class Key:
+    keys: str  # Textual key names, comma separated
+    action: str
+    short: str  # footer
+    help: str  # help screen and command palette
+    shown: str = ""  # how the help screen writes the keys
+    footer: bool = True
+    group: str = ""
+
+
+FINISH = Binding.Group("finish", compact=True)
+
+KEYS: tuple[Key, ...] = (
+    Key("n,right", "step", "next", "Next op: execute one scalar operation", "n  →"),
+    Key("p,left", "back", "back", "Previous op: undo the last operation exactly", "p  ←"),
+    Key("f", "finish('phase')", "phase", "Finish the current phase (forward, loss, backward, update)", "f",
+        group="finish"),
+    Key("s", "finish('sample')", "sample", "Finish the sample: run to its last update", "s", group="finish"),
+    Key("e", "finish('epoch')", "epoch", "Finish the epoch: run through the remaining samples", "e",
+        group="finish"),
+    Key("c", "finish('continue')", "continue", "Continue to the next breakpoint, or the end of training", "c"),
+    Key("space", "play", "play", "Play / pause: step automatically (stops at breakpoints)", "space"),
+    Key("plus,equals_sign", "speed(1)", "faster", "Play faster", "+", footer=False),
+    Key("minus", "speed(-1)", "slower", "Play slower", "-", footer=False),
+    Key("b", "toggle_breakpoint", "break", "Toggle a breakpoint on the selected op", "b"),
+    Key("v", "toggle_values", "values", "Narrow screens: show the values pane instead of the network (and back)",
+        "v"),
+    Key("question_mark", "help", "help", "This help", "?"),
+    Key("q", "quit", "quit", "Quit", "q"),
+    Key("B", "conditions", "cond", "Conditional breakpoints, e.g. abs(d_L_d_w1) > 0.1, and stop on NaN/inf", "B"),
+    Key("g", "goto", "go to", "Go to an epoch, sample and op", "g"),
+    Key("r", "restart", "restart", "Restart: back to the very first op (breakpoints are kept)", "r"),
+    Key("o", "open", "open", "Open another scenario (bundled or a file)", "o"),
+    Key("t", "cycle_view", "view", "Formula view: node symbols → expanded → LaTeX source", "t"),
+    Key("escape", "interrupt", "interrupt", "Interrupt a long run", "esc"),
+)
+
+PANE_KEYS: tuple[tuple[str, str], ...] = (
+    ("↑ ↓  PgUp PgDn  Home End", "move the selection in the program (the execution point stays)"),
+    ("enter / double click", "jump to the selected op in this sample"),
+    ("click", "select an op (its formula shows in the formula pane)"),
+    ("ctrl+p", "command palette: every command, jump to op <name>, jump to sample <name>"),
+    ("tab", "move focus between panes"),
+)
+
+
+def bindings() -> list[Binding]:
+    out = []
+    for k in KEYS:
+        first, *rest = k.keys.split(",")
+        display = {"question_mark": "?", "space": "space", "escape": "esc"}.get(first)
+        group = FINISH if k.group == "finish" else None
+        out.append(Binding(first, k.action, k.short, show=k.footer, key_display=display, tooltip=k.help,
+                           group=group))
+        for other in rest:
+            out.append(Binding(other, k.action, k.short, show=False))
+    return out

@@ -1,0 +1,1 @@
+"""Modal screens: help, open a scenario, breakpoints, go to."""

@@ -1,0 +1,70 @@
+"""The help screen (``?``): every key, what each pane shows."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from ..keys import KEYS, PANE_KEYS
+
+PANES = (
+    ("Program", "the ops of one training step on one sample, as the lines you would write; ▶ is the op just "
+                "executed, ● a breakpoint, the right column each executed op's value."),
+    ("Formula", "the selected op: its definition, SymPy's derivative or the chain-rule factors, the same with "
+                "this sample's numbers and the value; for d_L_d_<parameter> a finite-difference check."),
+    ("Network", "values on the nodes and weights on the edges; in the backward phase the gradients, blue for "
+                "positive, orange for negative, brighter for larger; yellow marks what the op writes and reads."),
+    ("Values", "every named quantity; parameters show old → new once updated; the name the op wrote is "
+               "highlighted."),
+    ("Status", "scenario, epoch, sample, phase, op, this sample's loss and a sparkline of the epoch losses."),
+)
+
+
+def help_text() -> Table:
+    keys = Table.grid(padding=(0, 2))
+    keys.add_column(style="bold", no_wrap=True)
+    keys.add_column()
+    for k in KEYS:
+        keys.add_row(k.shown or k.keys, k.help)
+    for shown, text in PANE_KEYS:
+        keys.add_row(shown, text)
+    panes = Table.grid(padding=(0, 2))
+    panes.add_column(style="bold", no_wrap=True)
+    panes.add_column()
+    for name, text in PANES:
+        panes.add_row(name, text)
+    out = Table.grid()
+    out.add_row(Text("Keys", style="bold underline"))
+    out.add_row(keys)
+    out.add_row(Text(""))
+    out.add_row(Text("Panes", style="bold underline"))
+    out.add_row(panes)
+    out.add_row(Text(""))
+    out.add_row(Text("esc, q or ? closes this help", style="dim"))
+    return out
+
+
+class HelpScreen(ModalScreen[None]):
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll {
+        width: 90%; max-width: 110; height: 90%;
+        border: thick $accent; background: $surface; padding: 0 1;
+    }
+    """
+    BINDINGS = [
+        Binding("escape,q,question_mark", "dismiss", "close", show=True),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll() as body:
+            body.border_title = "nnstep help"
+            yield Static(help_text(), id="help-body")
+
+    def action_dismiss(self, result: None = None) -> None:  # type: ignore[override]
+        self.dismiss(None)

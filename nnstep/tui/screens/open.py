@@ -1,0 +1,105 @@
+"""The open-scenario dialog (``o``): bundled scenarios, or a file path."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.suggester import Suggester
+from textual.widgets import Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from nnstep.scenario import iter_descriptions, load_scenario
+
+from ..components.errors import error_text
+
+if TYPE_CHECKING:
+    from nnstep.scenario import Scenario  # noqa: F401 - named in the dialog's result type
+
+
+class PathSuggester(Suggester):
+    """Completes the last part of a path from the directory listing."""
+
+    def __init__(self) -> None:
+        super().__init__(use_cache=False, case_sensitive=True)
+
+    async def get_suggestion(self, value: str) -> str | None:
+        if not value:
+            return None
+        expanded = os.path.expanduser(value)
+        folder, stem = os.path.split(expanded)
+        try:
+            entries = sorted(os.listdir(folder or "."))
+        except OSError:
+            return None
+        hits = [e for e in entries if e.startswith(stem) and not e.startswith(".")]
+        hits = [e for e in hits if e.endswith(".toml") or os.path.isdir(os.path.join(folder or ".", e))] or hits
+        if not hits:
+            return None
+        extra = hits[0][len(stem):]
+        if os.path.isdir(os.path.join(folder or ".", hits[0])):
+            extra += "/"
+        return value + extra if extra else None
+
+
+class OpenScreen(ModalScreen["tuple[str, Scenario] | None"]):
+    """Pick a bundled scenario or type a path; errors show here, with file, line,
+    key and reason, and the dialog stays open."""
+
+    DEFAULT_CSS = """
+    OpenScreen { align: center middle; }
+    OpenScreen > Vertical {
+        width: 90%; max-width: 100; height: auto; max-height: 90%;
+        border: thick $accent; background: $surface; padding: 0 1;
+    }
+    OpenScreen OptionList { height: auto; max-height: 12; }
+    OpenScreen Input { margin: 0 0 0 0; }
+    OpenScreen #open-error { height: auto; max-height: 12; }
+    OpenScreen .hint { color: $text-muted; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "cancel")]
+
+    def compose(self) -> ComposeResult:
+        options = []
+        for stem, name, description in iter_descriptions():
+            prompt = Text.assemble((stem, "bold"), "  ", (name, ""), "\n", (description, "dim"))
+            options.append(Option(prompt, id=stem))
+        with Vertical() as box:
+            box.border_title = "Open a scenario"
+            yield Label("Bundled scenarios (enter opens):")
+            yield OptionList(*options, id="open-bundled")
+            yield Label("…or a scenario file (tab completes the path):")
+            yield Input(placeholder="path/to/scenario.toml", suggester=PathSuggester(), id="open-path")
+            yield Static("", id="open-error")
+            yield Label("enter: open · tab: next field · esc: cancel", classes="hint")
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id:
+            self.try_open(event.option.id)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        value = event.value.strip()
+        if value:
+            self.try_open(value)
+
+    def try_open(self, arg: str) -> None:
+        try:
+            scenario = load_scenario(os.path.expanduser(arg) if arg.startswith("~") else arg)
+        except Exception as exc:  # an NNStepError (or a bug): shown, never a traceback
+            self.query_one("#open-error", Static).update(error_text(exc))
+            return
+        self.dismiss((arg, scenario))
+

@@ -1,0 +1,51 @@
+"""Helpers for driving :class:`~nnstep.tui.NNStepApp` headlessly (tests, benchmarks).
+
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)          # SymPy loaded and every formula rendered
+        await pilot.press("n")
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from textual.pilot import Pilot
+
+    from .app import NNStepApp
+
+
+async def settle(app: NNStepApp, pilot: Pilot, timeout: float = 60.0, *, expanded: bool = False) -> None:
+    """Wait until the formula worker has rendered every op (with ``expanded``, the
+    expanded views too, for small programs) and any long run has finished."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        book = app.book
+        done = book is None or book.failed or (book.complete and (not expanded or _expanded_done(book)))
+        if done and not app.busy:
+            break
+        await asyncio.sleep(0.02)
+    else:  # pragma: no cover - a hung worker
+        raise TimeoutError("the app did not settle")
+    await pilot.pause()
+    app.update_formula(reset=False)
+    await pilot.pause()
+
+
+def _expanded_done(book) -> bool:
+    from .formulas import PRE_EXPAND
+
+    n = len(book.ops)
+    return n > PRE_EXPAND or all(book.get_expanded(i) is not None for i in range(n))
+
+
+async def wait_idle(app: NNStepApp, pilot: Pilot, timeout: float = 60.0) -> None:
+    """Wait for a long run (a worker) to finish."""
+    deadline = time.monotonic() + timeout
+    await pilot.pause()
+    while app.busy and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
+    await pilot.pause()
+    await pilot.pause()

@@ -1,0 +1,635 @@
+"""Pilot tests for the TUI: every key and palette command, asserting on the
+engine's position and on what the panes show."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import threading
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("textual")
+
+from textual.widgets import Footer  # noqa: E402
+from textual.widgets._footer import FooterKey  # noqa: E402
+
+from nnstep.tui import NNStepApp  # noqa: E402
+from nnstep.tui.app import SPEEDS  # noqa: E402
+from nnstep.tui.components.formula import FormulaView  # noqa: E402
+from nnstep.tui.components.network import NetworkView  # noqa: E402
+from nnstep.tui.components.program import ProgramView  # noqa: E402
+from nnstep.tui.components.status import StatusBar  # noqa: E402
+from nnstep.tui.components.values import ValuesView  # noqa: E402
+from nnstep.tui.formulas import FormulaBook  # noqa: E402
+from nnstep.tui.screens.breakpoints import BreakpointsScreen  # noqa: E402
+from nnstep.tui.screens.goto import GotoScreen  # noqa: E402
+from nnstep.tui.screens.help import HelpScreen  # noqa: E402
+from nnstep.tui.screens.open import OpenScreen  # noqa: E402
+from nnstep.tui.testing import settle, wait_idle  # noqa: E402
+
+SIZE = (120, 36)
+NOTE = Path(__file__).resolve().parent.parent / "scenarios" / "note-network.toml"
+
+
+def current_line(app: NNStepApp) -> str:
+    pv = app.query_one(ProgramView)
+    row = pv.row_of[pv.current]
+    return pv.row_text(row, 70).plain
+
+
+def formula(app: NNStepApp) -> str:
+    return app.query_one(FormulaView).plain
+
+
+def status(app: NNStepApp) -> str:
+    return app.query_one(StatusBar).plain
+
+
+def footer_key(app: NNStepApp, key: str) -> FooterKey:
+    for fk in app.query_one(Footer).query(FooterKey):
+        if fk.key == key:
+            return fk
+    raise AssertionError(f"no footer key {key}")
+
+
+def note_variant(tmp_path: Path, **training: object) -> Path:
+    text = NOTE.read_text()
+    for key, value in training.items():
+        text = text.replace(f"{key} = ", f"{key} = {value}  # was ", 1)
+    path = tmp_path / "variant.toml"
+    path.write_text(text)
+    return path
+
+
+# --------------------------------------------------------------------------- start-up
+
+
+async def test_first_frame_does_not_wait_for_sympy(monkeypatch):
+    gate = threading.Event()
+    real_run = FormulaBook.run
+
+    def slow_run(self, cancelled, ready):
+        gate.wait(10)
+        real_run(self, cancelled, ready)
+
+    monkeypatch.setattr(FormulaBook, "run", slow_run)
+    app = NNStepApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        pv = app.query_one(ProgramView)
+        assert "sum_h1 = w1 * x1 + w2 * x2 + b1" in "\n".join(pv.text_lines())
+        assert "deriving the formula with SymPy" in formula(app)
+        await pilot.press("n")
+        assert app.dbg.t == 1
+        assert "0.0484" not in current_line(app)  # sum_h1 executed, its value shown
+        assert "-2.97817" in current_line(app)
+        gate.set()
+        await settle(app, pilot)
+        assert "sum_h1 = b1 + w1⋅x1 + w2⋅x2" in formula(app)
+
+
+async def test_opens_default_and_named_scenarios():
+    for arg in (None, "note-network", str(NOTE)):
+        app = NNStepApp(arg)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            assert app.dbg is not None
+            assert app.dbg.scenario.name == "The note's 2-2-1 network"
+            assert "The note's 2-2-1 network" in status(app)
+
+
+async def test_bad_scenario_shows_error_and_lets_you_open_another(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(NOTE.read_text().replace('activation = "sigmoid" },\n  { neurons = ["o1"]',
+                                            'activation = "sigmoidd" },\n  { neurons = ["o1"]'))
+    app = NNStepApp(str(bad))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.dbg is None
+        shown = app.query_one("#error").plain
+        assert str(bad) in shown
+        assert "network.layers[0].activation" in shown
+        assert "unknown activation 'sigmoidd'" in shown
+        assert "line" in shown and "sigmoidd" in shown
+        assert "Traceback" not in shown
+        assert not app.query_one("#panes").display
+        await pilot.press("n")  # nothing to step: no crash
+        assert app.dbg is None
+        await pilot.press("o")
+        await pilot.pause()
+        assert isinstance(app.screen, OpenScreen)
+        await pilot.press("enter")  # the highlighted bundled scenario: note-network
+        await pilot.pause()
+        assert app.dbg is not None and app.query_one("#panes").display
+
+
+async def test_missing_file_error():
+    app = NNStepApp("/no/such/file.toml")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert "no such file" in app.query_one("#error").plain
+
+
+# --------------------------------------------------------------------------- stepping keys
+
+
+@pytest.mark.parametrize("key", ["n", "right"])
+async def test_next(key):
+    app = NNStepApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press(key)
+        assert app.dbg.t == 1 and app.dbg.current_op.name == "sum_h1"
+        assert "▶ sum_h1 = w1 * x1 + w2 * x2 + b1" in current_line(app)
+        assert "sum_h1 = b1 + w1⋅x1 + w2⋅x2" in formula(app)
+        assert "= 0.950088 + 1.76405⋅(-2) + 0.400157⋅(-1)" in formula(app)
+        assert "-2.97817" in formula(app)
+        await pilot.press(key, key)
+        assert app.dbg.current_op.name == "sum_h2"
+        assert "op 3/40" in status(app)
+
+
+@pytest.mark.parametrize("key", ["p", "left"])
+async def test_previous(key):
+    app = NNStepApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        assert app.check_action("back", ()) is None  # dimmed at the very start
+        assert footer_key(app, "p").has_class("-disabled")
+        await pilot.press(key)
+        assert app.dbg.t == 0
+        await pilot.press("n", "n", "n", key)
+        assert app.dbg.t == 2 and app.dbg.current_op.name == "h1"
+        assert "h1 = σ(sum_h1)" in formula(app)
+        assert not footer_key(app, "p").has_class("-disabled")
+
+
+async def test_finish_phase_sample_epoch():
+    app = NNStepApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("f")
+        assert app.dbg.current_op.name == "y_pred" and app.dbg.phase == "forward"
+        await pilot.press("f")
+        assert app.dbg.current_op.name == "L"
+        await pilot.press("f")
+        assert app.dbg.phase == "backward" and app.dbg.current_op.name == "d_L_d_b2"
+        await pilot.press("f")
+        assert app.dbg.current_op.name == "b3" and app.dbg.t == 40
+        await pilot.press("n", "s")
+        assert app.dbg.t == 80 and app.dbg.sample.name == "Bob"
+        assert "sample 2/4 Bob" in status(app)
+        await pilot.press("e")
+        assert app.dbg.t == 160 and app.dbg.epochs_done == 1
+        spark = app.query_one("#sparkline")
+        assert list(spark.data) == [app.dbg.epoch_loss(0)]
+        assert "epoch loss" in status(app)
+
+
+async def test_breakpoint_on_selected_op_and_continue():
+    app = NNStepApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        pv = app.query_one(ProgramView)
+        target = app.dbg.program.by_name["d_L_d_w1"].index
+        await pilot.press(*["down"] * target)
+        assert pv.selected == target and app.dbg.t == 0  # the selection moved, not the execution point
+        assert "∂L/∂w1 = ∂L/∂ŷ⋅∂ŷ/∂h1⋅∂h1/∂w1" in formula(app)  # the selected op's formula
+        await pilot.press("b")
+        assert app.dbg.breakpoints == {"d_L_d_w1"}
+        assert pv.row_text(pv.row_of[target], 70).plain.startswith("●")
+        await pilot.press("c")
+        await wait_idle(app, pilot)
+        assert app.dbg.current_op.name == "d_L_d_w1" and app.dbg.t == target + 1
+        assert "breakpoint at d_L_d_w1" in status(app)
+        assert "▶ d_L_d_w1 = d_L_d_ypred * d_ypred_d_h1 * d_h1_d_w1" in current_line(app)
+        text = formula(app)
+        assert "(-1.01262)⋅0.466815⋅(-0.0921541)" in text
+        assert "finite difference 0.0435619" in text and "✓ agree" in text
+        await pilot.press("c")
+        await wait_idle(app, pilot)
+        assert app.dbg.t == 40 + target + 1 and app.dbg.sample.name == "Bob"
+        await pilot.press("b")  # the selection is on the current op: removes it
+        assert app.dbg.breakpoints == set()
+
+
+async def test_continue_runs_in_a_worker_to_the_end():
+    app = NNStepApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("c")
+        await wait_idle(app, pilot)
+        assert app.last_run_threaded  # 160 000 ops: off the UI thread
+        assert app.dbg.at_end
+        assert not app.query_one("#run").display
+        assert "end of training" in status(app)
+        data = app.query_one("#sparkline").data
+        assert len(data) == 200 and data[-1] == app.dbg.epoch_loss(999)  # thinned, the last epoch kept
+        assert app.check_action("step", ()) is None and footer_key(app, "n").has_class("-disabled")
+        await pilot.press("n")
+        assert app.dbg.at_end
+
+
+async def test_escape_interrupts_a_long_run(tmp_path):
+    app = NNStepApp(str(note_variant(tmp_path, epochs=5_000_000)))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.check_action("interrupt", ()) is False  # hidden when idle
+        await pilot.press("c")
+        assert app.busy
+        await asyncio.sleep(0.3)
+        await pilot.press("escape")
+        await wait_idle(app, pilot)
+        assert not app.busy
+        assert app.last_stop.reason == "cancelled"
+        assert 0 < app.dbg.t < app.dbg.total
+        assert "interrupted" in status(app)
+        await pilot.press("n")  # usable again
+        assert app.dbg.t > 0
+
+
+async def test_play_pause_and_speed():
+    app = NNStepApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("plus", "plus", "plus")  # 4 -> 32 op/s, then back to 16
+        await pilot.press("minus")
+        assert app.speed_index == 5
+        await pilot.press("space")
+        assert app.playing
+        assert "playing 16 op/s" in status(app)
+        await asyncio.sleep(0.5)
+        await pilot.press("space")
+        assert not app.playing
+        t = app.dbg.t
+        assert t >= 3
+        await asyncio.sleep(0.2)
+        await pilot.pause()
+        assert app.dbg.t == t
+
+
+async def test_play_stops_at_a_breakpoint():
+    app = NNStepApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.dbg.toggle_breakpoint("L")
+        app.speed_index = len(SPEEDS) - 1
+        await pilot.press("space")
+        for _ in range(100):
+            await asyncio.sleep(0.02)
+            if not app.playing:
+                break
+        assert not app.playing and app.dbg.current_op.name == "L"
+
+
+async def test_conditional_breakpoints_dialog():
+    app = NNStepApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("B")
+        await pilot.pause()
+        assert isinstance(app.screen, BreakpointsScreen)
+        inp = app.screen.query_one("#bp-input")
+        inp.value = "abs(d_L_d_w1) >"
+        await pilot.press("enter")
+        assert "✗" in str(app.screen.query_one("#bp-error").content)
+        inp.value = "abs(d_L_d_w1) > 0.04"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert [c.text for c in app.dbg.conditions] == ["abs(d_L_d_w1) > 0.04"]
+        inp.value = "d_L_d_b2"
+        await pilot.press("enter")
+        assert app.dbg.breakpoints == {"d_L_d_b2"}
+        app.screen.query_one("#bp-nonfinite").toggle()
+        await pilot.pause()
+        assert app.dbg.stop_on_nonfinite
+        ol = app.screen.query_one("#bp-list")
+        ol.focus()
+        ol.highlighted = 0  # the op breakpoint
+        await pilot.press("delete")
+        assert app.dbg.breakpoints == set()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, BreakpointsScreen)
+        await pilot.press("c")
+        await wait_idle(app, pilot)
+        assert app.last_stop.reason == "condition"
+        assert app.dbg.current_op.name == "d_L_d_w1" and abs(app.dbg.value("d_L_d_w1")) > 0.04
+        assert "condition true: abs(d_L_d_w1) > 0.04" in status(app)
+
+
+async def test_goto_dialog():
+    app = NNStepApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("g")
+        await pilot.pause()
+        assert isinstance(app.screen, GotoScreen)
+        app.screen.query_one("#goto-epoch").value = "9999"
+        await pilot.press("enter")
+        assert "epoch: 9999 is not between 1 and 1000" in str(app.screen.query_one("#goto-error").content)
+        app.screen.query_one("#goto-epoch").value = "2"
+        app.screen.query_one("#goto-sample").value = "bob"
+        app.screen.query_one("#goto-op").value = "d_L_d_w1"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.dbg.position() == (1, 1, 24)
+        assert "2/1000" in status(app) and "Bob 2/4" in status(app) or "2/4 Bob" in status(app)
+        assert "d_L_d_w1" in current_line(app)
+        await pilot.press("g")
+        await pilot.pause()
+        app.screen.query_one("#goto-epoch").value = "1"
+        app.screen.query_one("#goto-sample").value = "1"
+        app.screen.query_one("#goto-op").value = "3"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.dbg.position() == (0, 0, 2)
+        await pilot.press("g")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.dbg.position() == (0, 0, 2)
+
+
+async def test_restart():
+    app = NNStepApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        assert app.check_action("restart", ()) is None
+        await pilot.press("s", "s", "n")
+        assert app.dbg.t == 81
+        app.dbg.toggle_breakpoint("h1")
+        await pilot.press("r")
+        assert app.dbg.t == 0 and app.dbg.breakpoints == {"h1"}
+        assert "op 0/40" in status(app)
+        assert "restarted" in status(app)
+
+
+async def test_open_dialog(tmp_path):
+    other = note_variant(tmp_path, learning_rate=0.5)
+    app = NNStepApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("n", "n")
+        await pilot.press("o")
+        await pilot.pause()
+        assert isinstance(app.screen, OpenScreen)
+        path = app.screen.query_one("#open-path")
+        path.value = str(tmp_path / "nope.toml")
+        path.focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "no such file" in app.screen.query_one("#open-error").content.plain
+        assert app.dbg.t == 2  # the session is untouched
+        path.value = str(other)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, OpenScreen)
+        assert app.dbg.t == 0 and app.dbg.scenario.learning_rate == 0.5
+        await settle(app, pilot)
+        await pilot.press("o")
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.dbg.scenario.learning_rate == 0.5
+
+
+async def test_formula_view_cycles():
+    app = NNStepApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("n", "n")  # h1
+        assert app.view == "symbols" and "h1 = σ(sum_h1)" in formula(app)
+        await pilot.press("t")
+        assert app.view == "expanded"
+        await settle(app, pilot, expanded=True)
+        assert "h1 = σ(b1 + w1⋅x1 + w2⋅x2)" in formula(app)
+        await pilot.press("t")
+        assert app.view == "latex" and r"h_{1} = \sigma\left(sum_{h1}\right)" in formula(app)
+        await pilot.press("t")
+        assert app.view == "symbols"
+        await pilot.press("s")  # the last update; expanded view of an update op
+        await pilot.press("t")
+        await settle(app, pilot, expanded=True)
+        assert "new b3 = b3 - learn_rate" in formula(app)
+
+
+async def test_help_screen():
+    app = NNStepApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("n")  # the help screen swallows it
+        assert app.dbg.t == 0
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_quit():
+    app = NNStepApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("q")
+        await pilot.pause()
+    assert not app.is_running
+
+
+async def test_narrow_screen_values_toggle():
+    app = NNStepApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert app.narrow
+        assert not app.query_one(ValuesView).display or not app.query_one(ValuesView).region.width
+        await pilot.press("n")
+        await pilot.press("v")
+        await pilot.pause()
+        assert app.query_one(ValuesView).region.width > 0
+        assert app.query_one(NetworkView).region.width == 0
+        await pilot.press("v")
+        await pilot.pause()
+        assert app.query_one(NetworkView).region.width > 0
+    app = NNStepApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.check_action("toggle_values", ()) is False
+
+
+async def test_program_pane_selection_keys_and_jump():
+    app = NNStepApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        pv = app.query_one(ProgramView)
+        await pilot.press("end")
+        assert pv.selected == 39 and app.dbg.t == 0
+        assert "new b3 = b3 - d_L_d_b3⋅learn_rate" in formula(app)
+        assert "not run yet" in formula(app)
+        await pilot.press("home", "down", "down", "enter")
+        assert app.dbg.t == 3 and app.dbg.current_op.name == "sum_h2"
+        await pilot.press("up", "enter")  # jumping back within the sample
+        assert app.dbg.t == 2
+        await pilot.press("pagedown")
+        assert pv.selected == 11
+
+
+async def test_network_pane_shows_values_and_gradients():
+    app = NNStepApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        net = app.query_one(NetworkView)
+        text = net.plain()
+        assert "x1 -2" in text and "w1 +1.764" in text and "h1 σ" in text
+        await pilot.press("f", "f")
+        assert "L 0.2564" in net.plain()
+        app.dbg.goto(25)  # d_L_d_w1
+        app.refresh_panes()
+        await pilot.pause()
+        text = net.plain()
+        assert "∂w1 +0.0436" in text  # the gradient on the edge
+        assert "∂ -0.4727" in text  # d_L_d_h1 on the node
+        assert "∂L/∂" in text
+        scene = app.network_model.scene(app.dbg)
+        assert scene.writes == {"w1"} and {"o1", "w5"} <= scene.reads
+
+
+async def test_values_pane_old_to_new():
+    app = NNStepApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("f", "f", "f", "n")  # the update of w1
+        vv = app.query_one(ValuesView)
+        lines = vv.text_lines()
+        w1 = next(line for line in lines if line.strip().startswith("w1 "))
+        assert "1.76405 → 1.7597" in w1
+        w2 = next(line for line in lines if line.strip().startswith("w2 "))
+        assert "→" not in w2
+        assert vv.changed == "w1"
+
+
+# --------------------------------------------------------------------------- palette
+
+
+def palette_titles() -> list[str]:
+    from nnstep.tui.commands import EXTRA, TITLES
+
+    return list(TITLES.values()) + [title for _, title, _ in EXTRA]
+
+
+async def run_palette(app: NNStepApp, pilot, text: str) -> None:
+    from textual.command import CommandInput, CommandPalette
+
+    await pilot.press("ctrl+p")
+    await pilot.pause()
+    assert isinstance(app.screen, CommandPalette)
+    await pilot.press(*text[:3])  # typed, as a user would start
+    app.screen.query_one(CommandInput).value = text  # and the rest at once
+    for _ in range(50):
+        await asyncio.sleep(0.02)
+        await pilot.pause()
+        ol = app.screen.query_one("CommandList")
+        if ol.option_count and str(ol.get_option_at_index(0).prompt).startswith(text[:6]):
+            break
+    await pilot.press("enter")
+    await pilot.pause()
+    await pilot.pause()
+
+
+PALETTE_CASES = {
+    "Next op": lambda app: app.dbg.t == 3,
+    "Previous op (step back)": lambda app: app.dbg.t == 1,
+    "Finish phase": lambda app: app.dbg.current_op.name == "y_pred",
+    "Finish sample": lambda app: app.dbg.t == 40,
+    "Finish epoch": lambda app: app.dbg.t == 160,
+    "Continue to next breakpoint or the end": lambda app: app.dbg.at_end,
+    "Play / pause": lambda app: app.playing,
+    "Play faster": lambda app: app.speed_index == 4,
+    "Play slower": lambda app: app.speed_index == 2,
+    "Toggle breakpoint on selected op": lambda app: app.dbg.breakpoints == {"h1"},
+    "Conditional breakpoints…": lambda app: isinstance(app.screen, BreakpointsScreen),
+    "Go to epoch / sample / op…": lambda app: isinstance(app.screen, GotoScreen),
+    "Restart": lambda app: app.dbg.t == 0,
+    "Open scenario…": lambda app: isinstance(app.screen, OpenScreen),
+    "Cycle formula view (symbols / expanded / LaTeX)": lambda app: app.view == "expanded",
+    "Help: keys and panes": lambda app: isinstance(app.screen, HelpScreen),
+    "Quit": lambda app: not app.is_running or app._exit_renderables is not None,
+    "Interrupt the running command": lambda app: not app.busy,
+    "Show values / network (narrow screens)": lambda app: True,
+    "Clear all breakpoints": lambda app: not app.dbg.breakpoints and not app.dbg.conditions,
+    "Toggle network heat map": lambda app: app.query_one(NetworkView).compact,
+}
+
+
+def test_every_palette_command_has_a_case():
+    assert set(palette_titles()) == set(PALETTE_CASES)
+
+
+@pytest.mark.parametrize("title", sorted(PALETTE_CASES))
+async def test_palette_command(title):
+    app = NNStepApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("n", "n")
+        app.dbg.toggle_breakpoint("L") if title == "Clear all breakpoints" else None
+        await run_palette(app, pilot, title)
+        await wait_idle(app, pilot)
+        assert PALETTE_CASES[title](app), title
+        if app.is_running and app.playing:
+            await pilot.press("space")
+
+
+async def test_palette_jump_to_op_and_sample():
+    app = NNStepApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("n")
+        await run_palette(app, pilot, "Jump to op d_L_d_w1")
+        assert app.dbg.position() == (0, 0, 24)
+        await run_palette(app, pilot, "Jump to sample Charlie")
+        assert app.dbg.position() == (0, 2, 0) and app.dbg.sample.name == "Charlie"
+        await run_palette(app, pilot, "Breakpoint on op d_L_d_b1")
+        assert app.dbg.breakpoints == {"d_L_d_b1"}
+        await run_palette(app, pilot, "Open scenario note-network")
+        assert app.dbg.t == 0 and not app.dbg.breakpoints
+
+
+# --------------------------------------------------------------------------- forward, then back
+
+
+async def test_forward_through_a_sample_then_back_finds_every_pane_as_it_was():
+    app = NNStepApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        seen = []
+        for _ in range(app.dbg.op_count):
+            # every pane's text at every op; the whole screen (styles too) at every 3rd
+            seen.append((app.dbg.t, app.pane_texts(), app.export_screenshot() if app.dbg.t % 3 == 0 else None))
+            await pilot.press("n")
+        assert app.dbg.t == app.dbg.op_count
+        for t, panes, screen in reversed(seen):
+            await pilot.press("p")
+            assert app.dbg.t == t
+            now = app.pane_texts()
+            for name in panes:
+                assert now[name] == panes[name], f"{name} differs at t={t}"
+            if screen is not None:
+                assert app.export_screenshot() == screen, f"screen differs at t={t}"
+
+
+# --------------------------------------------------------------------------- async tests without a plugin
+
+
+def _sync(fn):
+    """Run an ``async def`` test with asyncio.run (no pytest-asyncio needed)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        return asyncio.run(fn(*args, **kwargs))
+
+    return wrapper
+
+
+for _name, _obj in list(globals().items()):
+    if _name.startswith("test_") and inspect.iscoroutinefunction(_obj):
+        globals()[_name] = _sync(_obj)
