@@ -133,6 +133,19 @@ def name_clash(graph: Graph) -> str | None:
     return None
 
 
+def layout(graph: Graph) -> tuple[tuple[str, ...], ...]:
+    """Columns for drawing a graph left to right, like a network's layers: inputs and
+    parameters first, then each formula one column right of the deepest name it uses
+    (so the output stands alone in the last column).  Edges are ``node.reads``."""
+    depth = dict.fromkeys((*graph.inputs, *graph.parameters), 0)
+    for node in graph.nodes:
+        depth[node.name] = 1 + max((depth[a] for a in node.reads), default=0)
+    columns: list[list[str]] = [[] for _ in range(max(depth.values()) + 1)]
+    for name, d in depth.items():
+        columns[d].append(name)
+    return tuple(tuple(c) for c in columns)
+
+
 # --------------------------------------------------------------------------- SymPy trees -> closures
 
 
@@ -413,7 +426,7 @@ def derivative(node: Node, wrt: str) -> Any:
     from .expr import names_in, to_sympy
     from .symbolic import _symbol
 
-    symbols = {n: _symbol(n) for n in names_in(node) | {wrt}}
+    symbols = {n: _symbol(n, True) for n in names_in(node) | {wrt}}
     return sp.diff(to_sympy(node, symbols, functions()), symbols[wrt])
 
 

@@ -160,6 +160,16 @@ def test_every_function_agrees_with_sympy_and_finite_differences(formula):
         check_gradients(dbg)
 
 
+def test_layout_puts_each_formula_right_of_what_it_uses():
+    from nnstep.graph import layout
+
+    assert layout(load(CIRCUIT).graph) == (("x", "y", "z"), ("q",), ("f",))
+    sc = nnstep.load_scenario("sigmoid-neuron")
+    assert layout(sc.graph) == (("x0", "x1", "y", "w0", "w1", "w2"), ("f",), ("L",))
+    deep = load(graph('a = w * x\nb = exp(a)\nf = b + a + w'))
+    assert layout(deep.graph) == (("x", "w"), ("a",), ("b",), ("f",))
+
+
 def test_graph_without_inputs_needs_no_samples():
     text = '[graph]\nparameters = ["w"]\n[graph.nodes]\nL = "(w - 3)**2"\n[parameters]\nw = 0\n'
     sc = load(text)
