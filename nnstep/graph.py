@@ -382,15 +382,16 @@ def code_text(expr: Any) -> str:
 
 @cache
 def functions() -> dict[str, Any]:
-    """The SymPy function table of :mod:`nnstep.symbolic`, with ``abs`` taken as the
-    absolute value of a real number if that table's is not (SymPy's own ``Abs`` of a
-    plain symbol differentiates into ``re``/``im``/``Derivative`` terms)."""
+    """The SymPy function table of :mod:`nnstep.symbolic` (with the real symbols user
+    formulas get, what :class:`~nnstep.symbolic.Symbolic` derives with too), with ``abs``
+    replaced by the absolute value of a real number should that table's ever
+    differentiate into ``re``/``im``/``Derivative`` terms instead of ``sign``."""
     import sympy as sp
 
     from .symbolic import FUNCTIONS
 
     table = dict(FUNCTIONS)
-    u = sp.Symbol("u")
+    u = sp.Symbol("u", real=True)
     if sp.diff(table["abs"](u), u) != sp.sign(u):
         table["abs"] = _real_abs()
     return table
@@ -420,7 +421,8 @@ def _real_abs() -> Any:
 
 
 def derivative(node: Node, wrt: str) -> Any:
-    """SymPy's derivative of a parsed formula with respect to one of its names."""
+    """SymPy's derivative of a parsed formula with respect to one of its names, over
+    real symbols: the very expression :class:`~nnstep.symbolic.Symbolic` shows for it."""
     import sympy as sp
 
     from .expr import names_in, to_sympy
