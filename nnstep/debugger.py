@@ -434,7 +434,7 @@ class Debugger:
         return [self.epoch_loss(e) for e in range(self.epochs_done)]
 
     def sample_loss(self) -> float | None:
-        return self.value("L")
+        return self.value(self.program.loss)
 
     def finite_difference(self, param: str, h: float = 1e-6) -> float:
         """Central difference of this sample's loss w.r.t. ``param`` at the sample's

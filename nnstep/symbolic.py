@@ -283,7 +283,7 @@ class Symbolic:
 
     def _expand(self, expr: Any) -> Any | None:
         leaves = {*self.program.inputs, *self.program.targets, *self.program.parameters, "learn_rate"}
-        for _ in range(4 * len(self.program.scenario.layers) + 8):
+        for _ in range(len(self.program.ops) + 1):  # each round resolves at least one level
             inner = [s for s in expr.free_symbols if s.name not in leaves]
             if not inner:
                 return expr

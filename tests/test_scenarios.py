@@ -334,7 +334,7 @@ def test_every_gradient_agrees_with_high_precision_finite_differences(stem):
 
 
 def test_two_moons_file_is_what_its_generator_writes():
-    tool = Path(__file__).resolve().parent.parent / "scenarios" / "tools" / "make_moons.py"
+    tool = Path(__file__).resolve().parent.parent / "tools" / "make_moons.py"
     if not tool.exists():
         pytest.skip("not a source checkout")
     out = io.StringIO()

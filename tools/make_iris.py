@@ -1,7 +1,7 @@
 # ruff: noqa: E501  (the scenario header is written out verbatim)
 """Write scenarios/iris.toml from Fisher's iris measurements (a CSV in scikit-learn's layout).
 
-    python scenarios/tools/make_iris.py path/to/iris.csv > scenarios/iris.toml
+    python tools/make_iris.py path/to/iris.csv > scenarios/iris.toml
 
 The CSV's first line is ``150,4,setosa,versicolor,virginica``; each further line
 holds sepal length, sepal width, petal length, petal width (cm) and the species
@@ -21,7 +21,7 @@ SHUFFLE_SEED = 0
 
 HEADER = '''\
 # Fisher's iris data (1936): 150 flowers, four measurements in cm and the species.
-# Converted by scenarios/tools/make_iris.py: rows shuffled once (RandomState({shuffle})),
+# Converted by tools/make_iris.py: rows shuffled once (RandomState({shuffle})),
 # measurements unchanged.  The targets are one-hot: setosa [1, 0, 0],
 # versicolor [0, 1, 0], virginica [0, 0, 1].
 #

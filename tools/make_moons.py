@@ -1,7 +1,7 @@
 # ruff: noqa: E501  (the scenario header is written out verbatim)
 """Write scenarios/two-moons.toml: two interleaving half circles, generated once.
 
-    python scenarios/tools/make_moons.py > scenarios/two-moons.toml
+    python tools/make_moons.py > scenarios/two-moons.toml
 
 The points are drawn with numpy.random.RandomState(SEED) and rounded to three
 decimals, so the file is the data set; nnstep never runs this script.
@@ -17,7 +17,7 @@ NOISE = 0.15
 
 HEADER = '''\
 # Two moons: two interleaving half circles of {n} points, {per} per class, with
-# Gaussian noise (sd {noise}); generated once by scenarios/tools/make_moons.py
+# Gaussian noise (sd {noise}); generated once by tools/make_moons.py
 # (numpy.random.RandomState({seed})) and stored here, rounded to 3 decimals.
 # Class 0 is the upper moon, class 1 the lower one.  No straight line separates
 # them: the network needs its two tanh hidden layers to bend the boundary.
