@@ -20,7 +20,7 @@ from nnstep.train import epoch_loss, train
 
 BUNDLED = {
     "note-network", "one-weight", "one-neuron", "feed-forward", "relu-softmax",
-    "xor", "two-moons", "iris", "circuit", "sigmoid-neuron",
+    "xor", "two-moons", "iris", "circuit", "sigmoid-neuron", "diverging",
 }
 
 
