@@ -457,6 +457,24 @@ async def test_narrow_screen_values_toggle():
         assert app.check_action("toggle_values", ()) is False
 
 
+async def test_zoom_and_focus():
+    app = NNStepApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("n", "tab")  # focus the formula pane
+        assert app.focused is app.query_one(FormulaView)
+        await pilot.press("z")
+        assert app.screen.maximized is app.query_one(FormulaView)
+        assert app.query_one(FormulaView).region.width == 80
+        await pilot.press("right")  # the arrows still step with a scrolling pane focused
+        assert app.dbg.t == 2
+        await pilot.press("z")
+        assert app.screen.maximized is None
+        await pilot.press("tab", "tab", "z")
+        assert app.screen.maximized is not None
+        await pilot.press("z")
+
+
 async def test_program_pane_selection_keys_and_jump():
     app = NNStepApp()
     async with app.run_test(size=SIZE) as pilot:
@@ -558,6 +576,7 @@ PALETTE_CASES = {
     "Show values / network (narrow screens)": lambda app: True,
     "Clear all breakpoints": lambda app: not app.dbg.breakpoints and not app.dbg.conditions,
     "Toggle network heat map": lambda app: app.query_one(NetworkView).compact,
+    "Zoom the focused pane": lambda app: app.screen.maximized is app.query_one(ProgramView),
 }
 
 

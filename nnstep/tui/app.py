@@ -302,6 +302,8 @@ class NNStepApp(App):
             return bool(self.busy)
         if action == "toggle_values":
             return self.narrow and self.dbg is not None
+        if action == "zoom":
+            return self.dbg is not None
         if action in ("quit", "help", "open") and not self.busy:
             return True
         if action not in MOVES and action != "open":
@@ -572,6 +574,15 @@ class NNStepApp(App):
             net.compact = not net.compact
             net.refresh()
             self.call_after_refresh(self.update_status)
+
+    def action_zoom(self) -> None:
+        screen = self.screen
+        if screen.maximized is not None:
+            screen.minimize()
+        else:
+            target = screen.focused if screen.focused is not None else self.query_one(ProgramView)
+            screen.maximize(target, container=False)
+        self.call_after_refresh(self._after_resize)
 
     def action_toggle_values(self) -> None:
         if self.narrow:

@@ -35,6 +35,7 @@ TITLES = {
     "quit": "Quit",
     "interrupt": "Interrupt the running command",
     "toggle_values": "Show values / network (narrow screens)",
+    "zoom": "Zoom the focused pane",
 }
 EXTRA = (
     ("clear_breakpoints", "Clear all breakpoints", "Remove every breakpoint and condition"),

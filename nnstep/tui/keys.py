@@ -29,7 +29,7 @@ KEYS: tuple[Key, ...] = (
     Key("s", "finish('sample')", "sample", "Finish the sample: run to its last update", "s", group="finish"),
     Key("e", "finish('epoch')", "epoch", "Finish the epoch: run through the remaining samples", "e",
         group="finish"),
-    Key("c", "finish('continue')", "continue", "Continue to the next breakpoint, or the end of training", "c"),
+    Key("c", "finish('continue')", "cont", "Continue to the next breakpoint, or the end of training", "c"),
     Key("space", "play", "play", "Play / pause: step automatically (stops at breakpoints)", "space"),
     Key("plus,equals_sign", "speed(1)", "faster", "Play faster", "+", footer=False),
     Key("minus", "speed(-1)", "slower", "Play slower", "-", footer=False),
@@ -39,10 +39,12 @@ KEYS: tuple[Key, ...] = (
     Key("question_mark", "help", "help", "This help", "?"),
     Key("q", "quit", "quit", "Quit", "q"),
     Key("B", "conditions", "cond", "Conditional breakpoints, e.g. abs(d_L_d_w1) > 0.1, and stop on NaN/inf", "B"),
-    Key("g", "goto", "go to", "Go to an epoch, sample and op", "g"),
+    Key("g", "goto", "goto", "Go to an epoch, sample and op", "g"),
     Key("r", "restart", "restart", "Restart: back to the very first op (breakpoints are kept)", "r"),
     Key("o", "open", "open", "Open another scenario (bundled or a file)", "o"),
     Key("t", "cycle_view", "view", "Formula view: node symbols → expanded → LaTeX source", "t"),
+    Key("z", "zoom", "zoom", "Zoom the focused pane to the whole screen (tab moves focus), z again to restore",
+        "z", footer=False),
     Key("escape", "interrupt", "interrupt", "Interrupt a long run", "esc"),
 )
 
@@ -51,7 +53,7 @@ PANE_KEYS: tuple[tuple[str, str], ...] = (
     ("enter / double click", "jump to the selected op in this sample"),
     ("click", "select an op (its formula shows in the formula pane)"),
     ("ctrl+p", "command palette: every command, jump to op <name>, jump to sample <name>"),
-    ("tab", "move focus between panes"),
+    ("tab", "move focus between panes (↑ ↓ then scroll the formula and values panes)"),
 )
 
 
@@ -64,5 +66,6 @@ def bindings() -> list[Binding]:
         out.append(Binding(first, k.action, k.short, show=k.footer, key_display=display, tooltip=k.help,
                            group=group))
         for other in rest:
-            out.append(Binding(other, k.action, k.short, show=False))
+            # arrows step even when a scrolling pane has focus
+            out.append(Binding(other, k.action, k.short, show=False, priority=other in ("left", "right")))
     return out

@@ -50,8 +50,9 @@ def _place(rows: list[tuple[Form, str]], width: int) -> list[Text]:
     out: list[Text] = []
     block_w = max((f.width for f, _ in rows), default=0)
     beside = all(block_w + 3 + len(c) <= width for _, c in rows)
+    above = not beside and width >= 44  # a narrow pane keeps its rows for the formula
     for form, caption in rows:
-        if caption and not beside:
+        if caption and above:
             out.append(Text(caption, style="dim italic"))
         for r, line in enumerate(form.lines):
             t = Text(line, no_wrap=True)
@@ -145,8 +146,10 @@ def _finite_difference(dbg: Debugger, op, value: float | None) -> list[Text]:
     return out
 
 
-class FormulaView(VerticalScroll, can_focus=False):
+class FormulaView(VerticalScroll, can_focus=True):
     """A scrolling body of formula text."""
+
+    ALLOW_MAXIMIZE = True
 
     DEFAULT_CSS = """
     FormulaView > Static { width: auto; min-width: 100%; }

@@ -67,13 +67,15 @@ class Scene:
 
 
 class NetworkModel:
-    """Static facts about a scenario's network, and the mapping from program
-    names to drawn elements (node ids and parameter names)."""
+    """Static facts about a scenario's network (or formula graph), and the mapping
+    from program names to drawn elements (node ids and parameter names)."""
 
     def __init__(self, dbg: Debugger) -> None:
         sc = dbg.scenario
         prog = dbg.program
-        self.inputs = list(sc.inputs)
+        self.form = getattr(sc, "form", "layers")
+        self.loss = getattr(prog, "loss", "L")
+        self.inputs = list(prog.inputs)
         self.layers = [list(layer.neurons) for layer in sc.layers]
         self.activations = [layer.activation for layer in sc.layers]
         self.neurons = {n.name: n for n in sc.neurons}
@@ -87,32 +89,36 @@ class NetworkModel:
             for w, a in n.weights:
                 self.weight_into[(n.name, a)] = w
         self.parameters = set(prog.parameters)
+        self.parameter_order = list(prog.parameters)
+        graph = getattr(sc, "graph", None)
+        self.formulas: dict[str, str] = {n.name: n.text for n in graph.nodes} if graph is not None else {}
 
     @property
     def neuron_count(self) -> int:
         return sum(len(layer) for layer in self.layers)
 
     def pname(self, unit: str) -> str:
-        return "ypred" if self.single and unit == self.outputs[0] else unit
+        return "ypred" if self.single and self.form == "layers" and unit == self.outputs[0] else unit
 
     def unit(self, pname: str) -> str:
-        if pname in ("ypred", "y_pred") and self.single:
+        if pname in ("ypred", "y_pred") and self.single and self.form == "layers":
             return self.outputs[0]
         if pname.startswith("sum_") and pname[4:] in self.neurons:
             return pname[4:]
         return pname
 
     def grad_name(self, element: str) -> str | None:
-        name = f"d_L_d_{self.pname(element)}"
+        """The name of ∂loss/∂element in the program, if it has one."""
+        name = f"d_{self.loss}_d_{self.pname(element)}"
         return name if name in self.slot else None
 
     def element(self, name: str) -> str | None:
         """The drawn element a program name belongs to: a node id (input, neuron,
-        'L') or a parameter (drawn as an edge or a bias port)."""
-        if name in self.parameters or name in self.neurons or name in self.inputs:
+        formula node, the loss) or a parameter (drawn as an edge or a bias port)."""
+        if name in self.parameters or name in self.neurons or name in self.inputs or name in self.formulas:
             return name
-        if name == "L" or name in self.targets:
-            return "L"
+        if name == self.loss or name in self.targets:
+            return self.loss
         if name == "y_pred" and self.single:
             return self.outputs[0]
         if name.startswith("sum_") and name[4:] in self.neurons:
@@ -125,15 +131,13 @@ class NetworkModel:
             return wrt
         if of in self.neurons and (of, wrt) in self.weight_into:
             return self.weight_into[(of, wrt)]  # d_ypred_d_h1: the edge h1 -> o1
-        if op.of == "L":
-            return wrt if wrt in self.neurons or wrt in self.inputs else op.node or None
+        if op.of == self.loss or self.form == "graph":
+            return wrt if wrt in self.neurons or wrt in self.inputs or wrt in self.formulas else op.node or None
         return op.node or None
 
     def scene(self, dbg: Debugger) -> Scene:
         op: Op | None = dbg.current_op
-        values = {}
-        for name in (*self.inputs, *self.targets, *self.slot):
-            values[name] = dbg.value(name)
+        values = {name: dbg.value(name) for name in self.slot}
         scene = Scene(dbg.phase, values)
         if op is not None:
             own = self.element(op.name)
@@ -230,7 +234,7 @@ class _Block:
 
 def draw(model: NetworkModel, scene: Scene, width: int, height: int) -> list[Text] | None:
     """The network drawn into ``width`` x ``height`` cells, or None if it does not fit."""
-    if model.neuron_count > MAX_DRAWN_NEURONS or width < 20 or height < 3:
+    if not model.layers or model.neuron_count > MAX_DRAWN_NEURONS or width < 20 or height < 3:
         return None
     for level in (3, 2, 1):
         for gap in (1, 0):
@@ -253,11 +257,11 @@ def _draw(model: NetworkModel, scene: Scene, width: int, height: int, level: int
     columns: list[list[_Block]] = []
     texts: dict[str, list[tuple[str, Style | None]]] = {}
     grads = {}
-    for e in [*model.inputs, *model.neurons, "L"]:
+    for e in [*model.inputs, *model.neurons]:
         g = model.grad_name(e) if e in model.neurons else None
         grads[e] = vals.get(g) if g else None
     gmax = max((abs(v) for v in grads.values() if v is not None and math.isfinite(v)), default=0.0)
-    pgrads = {p: vals.get(f"d_L_d_{p}") for p in model.parameters}
+    pgrads = {p: vals.get(model.grad_name(p) or "") for p in model.parameters}
     pmax = max((abs(v) for v in pgrads.values() if v is not None and math.isfinite(v)), default=0.0)
     wmax = max((abs(v) for p in model.parameters if (v := vals.get(p)) is not None and math.isfinite(v)),
                default=0.0)
@@ -301,11 +305,11 @@ def _draw(model: NetworkModel, scene: Scene, width: int, height: int, level: int
             b.height = max(len(b.ports), len(rows))
             col.append(b)
         columns.append(col)
-    lval = vals.get("L")
-    texts["L"] = [(f"L {_value_text(lval)}", node_style("L"))]
+    loss = model.loss
+    texts[loss] = [(f"{loss} {_value_text(vals.get(loss))}", node_style(loss))]
     for t in model.targets:
-        texts["L"].append((f"{t} {_value_text(vals.get(t))}", Style(dim=True)))
-    columns.append([_Block("L", height=len(texts["L"]))])
+        texts[loss].append((f"{t} {_value_text(vals.get(t))}", Style(dim=True)))
+    columns.append([_Block(loss, height=len(texts[loss]))])
 
     # --- vertical layout
     for col in columns:
@@ -333,7 +337,7 @@ def _draw(model: NetworkModel, scene: Scene, width: int, height: int, level: int
         node_w.append(max((len(t) for b in col for t, _ in texts[b.element]), default=1))
     fixed = node_w[0] + sum(port_w + 2 + node_w[i] for i in range(1, len(columns) - 1)) + node_w[-1]
     spans = len(columns) - 2  # gaps with edges drawn in them
-    l_gap = 4
+    l_gap = 5
     room = width - fixed - l_gap
     if room < 4 * spans:
         return None
@@ -360,7 +364,7 @@ def _draw(model: NetworkModel, scene: Scene, width: int, height: int, level: int
         for b in col:
             rows = texts[b.element]
             row_y = b.y if ci == 0 or ci == len(columns) - 1 else b.y + _anchor_row(len(rows), level)
-            anchor[b.element] = (xs[ci] + node_w[ci], row_y)
+            anchor[b.element] = (xs[ci] + node_w[ci] + 1, row_y)
 
     # --- edges (highlighted ones last, so they stay on top)
     edges = []
@@ -381,7 +385,7 @@ def _draw(model: NetworkModel, scene: Scene, width: int, height: int, level: int
                 edges.append((hot, sx, sy, tx, ty, style))
     for o in model.outputs:
         sx, sy = anchor[o]
-        hot = "L" in scene.writes or "L" in scene.reads or o in scene.reads
+        hot = loss in scene.writes or loss in scene.reads or o in scene.reads
         edges.append((hot, sx, sy, port_x[-1] - 2, columns[-1][0].y, Style(color=HIGHLIGHT if hot else FAINT)))
     for _hot, sx, sy, tx, ty, style in sorted(edges, key=lambda e: e[0]):
         canvas.line(sx + 1, sy, sx + 1, sy, style)  # a level stub out of the source
@@ -471,7 +475,7 @@ def heatmap(model: NetworkModel, scene: Scene, width: int, height: int) -> list[
         else:
             row(f"L{li + 1} {act} ({len(layer)})", layer, vals.get)
         params = [w for n in layer for w, _ in model.neurons[n].weights]
-        shown = [vals.get(f"d_L_d_{p}") if backward else vals.get(p) for p in params]
+        shown = [vals.get(model.grad_name(p) or "") if backward else vals.get(p) for p in params]
         finite = [abs(v) for v in shown if v is not None and math.isfinite(v)]
         hot = [p for p in params if p in scene.writes or p in scene.reads]
         desc = "|∂L/∂w|" if backward else "|w|"
@@ -480,12 +484,53 @@ def heatmap(model: NetworkModel, scene: Scene, width: int, height: int) -> list[
         if hot:
             line += f" · current: {', '.join(hot[:3])}"
         out.append(Text(line, style="dim", no_wrap=True, overflow="ellipsis"))
-    out.append(Text(f"L {short(vals.get('L'))}", style=Style(bold=True), no_wrap=True))
+    out.append(Text(f"{model.loss} {short(vals.get(model.loss))}", style=Style(bold=True), no_wrap=True))
     return out[:height]
 
 
-class NetworkView(Widget):
-    """The network pane."""
+def graph_view(model: NetworkModel, scene: Scene, width: int, height: int) -> list[Text]:
+    """A formula graph: its inputs, parameters and formulas, each with its value
+    and ∂output/∂name once the backward phase has computed it."""
+    vals = scene.values
+    loss = model.loss
+    names = [*model.parameter_order, *model.formulas]
+    grads = {n: vals.get(model.grad_name(n) or "") for n in names}
+    gmax = max((abs(v) for v in grads.values() if v is not None and math.isfinite(v)), default=0.0)
+    out = [Text(f"formula graph · training makes {loss} smaller · ∂ = ∂{loss}/∂name", style="dim", no_wrap=True)]
+
+    def style(n: str) -> Style:
+        if n in scene.writes:
+            return Style(color="black", bgcolor=HIGHLIGHT, bold=True)
+        if n in scene.reads:
+            return Style(color=HIGHLIGHT, bold=True, underline=True)
+        return Style(bold=True)
+
+    def row(label: str, n: str, left: str) -> None:
+        t = Text(no_wrap=True, overflow="ellipsis")
+        t.append(f"{label:<11}", style="dim")
+        room = max(8, width - 11 - 26)
+        shown = left if len(left) <= room else left[: room - 1] + "…"
+        t.append(shown, style(n))
+        t.append(" " * (room - len(shown) + 1))
+        t.append(f"= {short(vals.get(n), 9):<10}")
+        g = grads.get(n)
+        if g is not None:
+            t.append(f"∂ {short(g, 9)}", Style(color=tint(g, gmax), bold=True))
+        out.append(t)
+
+    for x in model.inputs:
+        row("input", x, x)
+    for p in model.parameter_order:
+        row("parameter", p, p)
+    for n, text in model.formulas.items():
+        row("output" if n == loss else "formula", n, f"{n} = {text}")
+    return out[:height]
+
+
+class NetworkView(Widget, can_focus=True):
+    """The network pane (focusable, so it can be zoomed with z)."""
+
+    ALLOW_MAXIMIZE = True
 
     DEFAULT_CSS = """
     NetworkView { height: 1fr; }
@@ -510,6 +555,9 @@ class NetworkView(Widget):
     def render_lines_text(self, width: int, height: int) -> list[Text]:
         if self.model is None or self.scene is None:
             return []
+        if self.model.form == "graph":
+            self.showing = "formula graph"
+            return graph_view(self.model, self.scene, width, height)
         got = None if self.compact else draw(self.model, self.scene, width, height)
         self.showing = "drawing" if got is not None else "heat map"
         return got if got is not None else heatmap(self.model, self.scene, width, height)

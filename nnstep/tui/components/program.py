@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -39,6 +40,7 @@ class ProgramView(RowList, can_focus=True):
         "program--value",
         "program--breakpoint",
         "program--arrow",
+        "program--nonfinite",
     }
     DEFAULT_CSS = """
     ProgramView > .program--heading { color: $text-accent; text-style: bold; }
@@ -49,6 +51,7 @@ class ProgramView(RowList, can_focus=True):
     ProgramView > .program--value { color: $text-success; }
     ProgramView > .program--breakpoint { color: $text-error; text-style: bold; }
     ProgramView > .program--arrow { color: $text-warning; text-style: bold; }
+    ProgramView > .program--nonfinite { color: $text-error; text-style: bold reverse; }
     """
     BINDINGS = [
         Binding("up,k", "move(-1)", "select up", show=False),
@@ -164,8 +167,10 @@ class ProgramView(RowList, can_focus=True):
         t.append("▶" if is_current else " ", style_of(self, "program--arrow"))
         t.append(" ")
         t.append(code.ljust(code_w), None if executed else style_of(self, "program--pending"))
-        value = fit(dbg.value(op.name), VALUE_W - 1) if executed else ""
-        t.append(value.rjust(VALUE_W), style_of(self, "program--value"))
+        x = dbg.value(op.name) if executed else None
+        value = fit(x, VALUE_W - 1) if executed else ""
+        bad = x is not None and not math.isfinite(x)
+        t.append(value.rjust(VALUE_W), style_of(self, "program--nonfinite" if bad else "program--value"))
         if is_current:
             t.stylize(style_of(self, "program--current"))
         elif op.index == self.selected:

@@ -14,6 +14,8 @@ from textual.strip import Strip
 class RowList(ScrollView, inherit_bindings=False):
     """Rows rendered on demand by :meth:`row_text`; subclasses fill :attr:`rows`."""
 
+    ALLOW_MAXIMIZE = True
+
     DEFAULT_CSS = """
     RowList { overflow-x: hidden; }
     """

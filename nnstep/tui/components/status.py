@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -83,11 +84,14 @@ class StatusBar(Horizontal):
             label = "no epoch done" if narrow else "epoch loss: none yet"
         self.query_one("#status-loss", Static).update(label)
         spark = self.query_one(Sparkline)
-        spark.data = list(losses)
-        spark.display = bool(losses)
+        finite = [x for x in losses if math.isfinite(x)]
+        top = max(finite, default=0.0)
+        # the Sparkline widget cannot draw inf or nan: those show as the tallest bar
+        spark.data = [x if math.isfinite(x) else top for x in losses] if finite else []
+        spark.display = bool(finite)
         if callable(text):
             room = self.size.width - len(label) - 3 - ((8 if narrow else 16) + 1 if losses else 0)
-            text = text(max(20, room))
+            text = text(max(20, room if finite else room + (8 if narrow else 16) + 1))
         self.query_one("#status-text", Static).update(text, layout=False)
 
     @property

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from rich.text import Text
+from textual.binding import Binding
 
 from ..fmt import num
 from .rows import RowList, style_of
@@ -22,18 +24,29 @@ GROUPS = (
 )
 
 
-class ValuesView(RowList, can_focus=False):
+class ValuesView(RowList, can_focus=True):
     """Names grouped as inputs, targets, parameters, forward values, the loss and
     gradients; the name the last op wrote is highlighted and kept in view."""
 
-    COMPONENT_CLASSES = {"values--heading", "values--changed", "values--pending", "values--name", "values--new"}
+    COMPONENT_CLASSES = {"values--heading", "values--changed", "values--pending", "values--name", "values--new",
+                         "values--nonfinite"}
     DEFAULT_CSS = """
     ValuesView > .values--heading { color: $text-accent; text-style: bold; }
     ValuesView > .values--changed { background: $accent 40%; text-style: bold; }
     ValuesView > .values--pending { color: $text-muted; }
     ValuesView > .values--name { color: $text; }
     ValuesView > .values--new { color: $text-warning; text-style: bold; }
+    ValuesView > .values--nonfinite { color: $text-error; text-style: bold reverse; }
     """
+
+    BINDINGS = [
+        Binding("up,k", "scroll_up", "scroll up", show=False),
+        Binding("down,j", "scroll_down", "scroll down", show=False),
+        Binding("pageup", "page_up", "page up", show=False),
+        Binding("pagedown", "page_down", "page down", show=False),
+        Binding("home", "scroll_home", "top", show=False),
+        Binding("end", "scroll_end", "bottom", show=False),
+    ]
 
     def __init__(self, **kw) -> None:
         super().__init__(**kw)
@@ -101,6 +114,8 @@ class ValuesView(RowList, can_focus=False):
                 t.append(num(value), style_of(self, "values--new"))
             else:
                 t.append(num(value))
+        elif value is not None and not math.isfinite(value):
+            t.append(num(value), style_of(self, "values--nonfinite"))
         else:
             t.append(num(value), None if value is not None else style_of(self, "values--pending"))
         if name == self.changed:
