@@ -240,6 +240,8 @@ async def test_escape_interrupts_a_long_run(tmp_path):
         assert app.check_action("interrupt", ()) is False  # hidden when idle
         await pilot.press("c")
         assert app.busy
+        assert app.query_one("#run").display  # the progress bar
+        assert app.check_action("step", ()) is None  # keys dimmed while it runs
         await asyncio.sleep(0.3)
         await pilot.press("escape")
         await wait_idle(app, pilot)
@@ -293,6 +295,11 @@ async def test_conditional_breakpoints_dialog():
         await pilot.pause()
         assert isinstance(app.screen, BreakpointsScreen)
         inp = app.screen.query_one("#bp-input")
+        await pilot.press(*"abs(d_L_d_w")
+        await pilot.pause()
+        await pilot.press("right")  # accepts the completion of the name being typed
+        await pilot.pause()
+        assert inp.value == "abs(d_L_d_w1"
         inp.value = "abs(d_L_d_w1) >"
         await pilot.press("enter")
         assert "✗" in str(app.screen.query_one("#bp-error").content)

@@ -182,7 +182,7 @@ class NNStepApp(App):
         view = self.query_one(ErrorView)
         view.show(err)
         view.display = True
-        self.query_one(StatusBar).show(Text("no scenario open", style="bold red"), [])
+        self.query_one(StatusBar).show(Text("no scenario open", style="bold red"), None)
         self.update_bindings()
 
     @staticmethod
@@ -243,6 +243,9 @@ class NNStepApp(App):
         self._sync_losses()
         program = self.query_one(ProgramView)
         program.sync()
+        sample = dbg.sample
+        inputs = ", ".join(f"{n} = {v:g}" for n, v in zip(dbg.program.inputs, sample.x))
+        program.border_title = f"Program · {sample.name}" + (f" ({inputs})" if inputs else "")
         self.shown_op = program.selected
         self.query_one(ValuesView).sync()
         net = self.query_one(NetworkView)
@@ -393,7 +396,7 @@ class NNStepApp(App):
         text = STOP_TEXT.get(stop.reason, "").format(detail=stop.detail)
         self.moved(text)
         if stop.reason in ("breakpoint", "condition", "nonfinite", "end"):
-            self.notify(text.capitalize(), title="Stopped", timeout=4)
+            self.notify(text[:1].upper() + text[1:], title="Stopped", timeout=4)
         elif stop.reason == "cancelled":
             self.notify("Interrupted", timeout=3)
 

@@ -28,6 +28,10 @@ _BASE = 0xE000
 MAX_PRETTY_WIDTH = 160
 #: Pre-render the expanded view of every op for programs up to this size.
 PRE_EXPAND = 200
+#: Pre-render every op's formulas for programs up to this size; bigger programs get
+#: the requested op and the next :data:`AHEAD` ops (where stepping goes next).
+EAGER = 5000
+AHEAD = 24
 
 
 @dataclass(frozen=True)
@@ -136,6 +140,7 @@ class FormulaBook:
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self.sympy_ready = False
+        self.idle = False  # the worker has nothing left to do
         self.failed = ""
 
     # ------------------------------------------------------------------ UI side
@@ -152,7 +157,8 @@ class FormulaBook:
 
     @property
     def complete(self) -> bool:
-        return len(self._formulas) == len(self.ops)
+        """Every op rendered (for a program too big to render eagerly: nothing left to do)."""
+        return len(self._formulas) == len(self.ops) or (len(self.ops) > EAGER and self.idle)
 
     def request(self, index: int, expanded: bool = False) -> None:
         """Ask the worker to render ``index`` (its expanded view too) next."""
@@ -178,7 +184,7 @@ class FormulaBook:
         self.sympy_ready = True
         ready(-1)
         n = len(self.ops)
-        queue = list(range(n))
+        queue = list(range(n)) if n <= EAGER else []
         if n <= PRE_EXPAND:
             queue += [-1 - i for i in range(n)]  # negative: expanded view of op -1 - i
         pos = 0
@@ -195,6 +201,10 @@ class FormulaBook:
             for index in requested:
                 ready(index)
             if wanted:
+                if n > EAGER:  # then the ops stepping reaches next
+                    ahead = [i for i in range(max(requested) + 1, min(n, max(requested) + 1 + AHEAD))
+                             if i not in self._formulas]
+                    queue[pos:pos] = ahead
                 continue
             if pos < len(queue):
                 job = queue[pos]
@@ -204,11 +214,13 @@ class FormulaBook:
                 else:
                     self._render_expanded(renderer, -1 - job)
                 continue
+            self.idle = True
             if not announced:
                 announced = True
                 ready(-1)
             self._wake.wait(0.25)
             self._wake.clear()
+            self.idle = not self._wanted
 
     def _render(self, renderer: _Renderer, index: int) -> None:
         if index in self._formulas:

@@ -66,6 +66,5 @@ def bindings() -> list[Binding]:
         out.append(Binding(first, k.action, k.short, show=k.footer, key_display=display, tooltip=k.help,
                            group=group))
         for other in rest:
-            # arrows step even when a scrolling pane has focus
-            out.append(Binding(other, k.action, k.short, show=False, priority=other in ("left", "right")))
+            out.append(Binding(other, k.action, k.short, show=False))
     return out

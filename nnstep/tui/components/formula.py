@@ -9,6 +9,7 @@ import textwrap
 from typing import TYPE_CHECKING
 
 from rich.text import Text
+from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
@@ -99,7 +100,7 @@ def formula_text(dbg: Debugger, book: FormulaBook | None, index: int, view: str,
         lines.extend(_place(rows, width))
         if not executed:
             lines.append(Text(""))
-            lines.append(Text("not run yet in this sample (n steps to it)", style="dim italic"))
+            lines.append(Text("not run yet in this sample (enter in the program jumps there)", style="dim italic"))
     elif view == "expanded":
         e = book.get_expanded(index) if book is not None else None
         if e is None:
@@ -146,8 +147,19 @@ def _finite_difference(dbg: Debugger, op, value: float | None) -> list[Text]:
     return out
 
 
-class FormulaView(VerticalScroll, can_focus=True):
-    """A scrolling body of formula text."""
+class FormulaView(VerticalScroll, can_focus=True, inherit_bindings=False):
+    """A scrolling body of formula text (← → stay the app's step keys)."""
+
+    BINDINGS = [
+        Binding("up,k", "scroll_up", "scroll up", show=False),
+        Binding("down,j", "scroll_down", "scroll down", show=False),
+        Binding("pageup", "page_up", "page up", show=False),
+        Binding("pagedown", "page_down", "page down", show=False),
+        Binding("home", "scroll_home", "top", show=False),
+        Binding("end", "scroll_end", "bottom", show=False),
+        Binding("shift+left,h", "scroll_left", "scroll left", show=False),
+        Binding("shift+right,l", "scroll_right", "scroll right", show=False),
+    ]
 
     ALLOW_MAXIMIZE = True
 

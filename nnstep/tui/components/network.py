@@ -443,7 +443,7 @@ def heatmap(model: NetworkModel, scene: Scene, width: int, height: int) -> list[
     vals = scene.values
     backward = scene.phase == "backward"
     out: list[Text] = []
-    label_w = min(18, max(8, width // 4))
+    label_w = min(18, max(10, width // 3))
     cells_w = max(4, width - label_w - 1)
 
     def row(label: str, names: Iterable[str], key) -> None:

@@ -69,29 +69,38 @@ class StatusBar(Horizontal):
     StatusBar.-narrow > Sparkline { width: 8; }
     """
 
+    def __init__(self, **kw) -> None:
+        super().__init__(**kw)
+        self._shown: tuple = ()
+
     def compose(self) -> ComposeResult:
         yield Static(id="status-text")
         yield Static(id="status-loss")
         yield Sparkline([], id="sparkline")
 
-    def show(self, text: Text | Callable[[int], Text], losses: list[float]) -> None:
-        """Show ``text`` (or ``text(width)``, made to fit what the loss part leaves)."""
+    def show(self, text: Text | Callable[[int], Text], losses: list[float] | None) -> None:
+        """Show ``text`` (or ``text(width)``, made to fit what the loss part leaves);
+        ``losses`` None: no scenario, no loss part."""
         narrow = self.size.width < 100
         self.set_class(narrow, "-narrow")
-        if losses:
+        if losses is None:
+            label, losses = "", []
+        elif losses:
             label = f"{'' if narrow else 'epoch '}loss {short(losses[-1], 6)}"
         else:
             label = "no epoch done" if narrow else "epoch loss: none yet"
-        self.query_one("#status-loss", Static).update(label)
-        spark = self.query_one(Sparkline)
         finite = [x for x in losses if math.isfinite(x)]
-        top = max(finite, default=0.0)
-        # the Sparkline widget cannot draw inf or nan: those show as the tallest bar
-        spark.data = [x if math.isfinite(x) else top for x in losses] if finite else []
-        spark.display = bool(finite)
+        if (label, losses) != self._shown:  # layout only when the loss part changes
+            self._shown = (label, list(losses))
+            self.query_one("#status-loss", Static).update(label)
+            spark = self.query_one(Sparkline)
+            top = max(finite, default=0.0)
+            # the Sparkline widget cannot draw inf or nan: those show as the tallest bar
+            spark.data = [x if math.isfinite(x) else top for x in losses] if finite else []
+            spark.display = bool(finite)
         if callable(text):
-            room = self.size.width - len(label) - 3 - ((8 if narrow else 16) + 1 if losses else 0)
-            text = text(max(20, room if finite else room + (8 if narrow else 16) + 1))
+            spark_w = ((8 if narrow else 16) + 1) if finite else 0
+            text = text(max(20, self.size.width - len(label) - 3 - spark_w))
         self.query_one("#status-text", Static).update(text, layout=False)
 
     @property

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -9,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.suggester import SuggestFromList
+from textual.suggester import Suggester
 from textual.widgets import Input, Label, OptionList, Static, Switch
 from textual.widgets.option_list import Option
 
@@ -17,6 +18,24 @@ from nnstep.errors import NNStepError
 
 if TYPE_CHECKING:
     from nnstep.debugger import Debugger
+
+
+class NameSuggester(Suggester):
+    """Completes the name being typed at the end of a condition: ``abs(d_L_d_w`` → ``abs(d_L_d_w1``."""
+
+    def __init__(self, names: list[str]) -> None:
+        super().__init__(use_cache=False, case_sensitive=True)
+        self.names = sorted(names)
+
+    async def get_suggestion(self, value: str) -> str | None:
+        m = re.search(r"[A-Za-z_][A-Za-z0-9_]*$", value)
+        if not m:
+            return None
+        stem = m.group(0)
+        for name in self.names:
+            if name.startswith(stem) and name != stem:
+                return value + name[len(stem):]
+        return None
 
 
 class BreakpointsScreen(ModalScreen[None]):
@@ -52,8 +71,8 @@ class BreakpointsScreen(ModalScreen[None]):
             box.border_title = "Breakpoints"
             yield Label("Stop when a condition becomes true, e.g. abs(d_L_d_w1) > 0.1 or L < 0.01")
             yield Label("(an op name such as d_L_d_w1 adds a plain breakpoint on that op):", classes="hint")
-            yield Input(placeholder="condition or op name, then enter", suggester=SuggestFromList(names),
-                        id="bp-input")
+            yield Input(placeholder="condition or op name, then enter (→ completes a name)",
+                        suggester=NameSuggester(names), id="bp-input")
             yield Static("", id="bp-error")
             yield OptionList(id="bp-list")
             with Horizontal():

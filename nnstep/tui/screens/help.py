@@ -31,8 +31,11 @@ def help_text() -> Table:
     keys.add_column()
     for k in KEYS:
         keys.add_row(k.shown or k.keys, k.help)
+    more = Table.grid(padding=(0, 2))
+    more.add_column(style="bold", max_width=24)
+    more.add_column()
     for shown, text in PANE_KEYS:
-        keys.add_row(shown, text)
+        more.add_row(shown, text)
     panes = Table.grid(padding=(0, 2))
     panes.add_column(style="bold", no_wrap=True)
     panes.add_column()
@@ -41,6 +44,9 @@ def help_text() -> Table:
     out = Table.grid()
     out.add_row(Text("Keys", style="bold underline"))
     out.add_row(keys)
+    out.add_row(Text(""))
+    out.add_row(Text("Moving around", style="bold underline"))
+    out.add_row(more)
     out.add_row(Text(""))
     out.add_row(Text("Panes", style="bold underline"))
     out.add_row(panes)

@@ -57,7 +57,7 @@ class OpenScreen(ModalScreen["tuple[str, Scenario] | None"]):
         width: 90%; max-width: 100; height: auto; max-height: 90%;
         border: thick $accent; background: $surface; padding: 0 1;
     }
-    OpenScreen OptionList { height: auto; max-height: 12; }
+    OpenScreen OptionList { height: auto; max-height: 18; }
     OpenScreen Input { margin: 0 0 0 0; }
     OpenScreen #open-error { height: auto; max-height: 12; }
     OpenScreen .hint { color: $text-muted; }
@@ -73,10 +73,10 @@ class OpenScreen(ModalScreen["tuple[str, Scenario] | None"]):
             box.border_title = "Open a scenario"
             yield Label("Bundled scenarios (enter opens):")
             yield OptionList(*options, id="open-bundled")
-            yield Label("…or a scenario file (tab completes the path):")
+            yield Label("…or a scenario file (→ completes the path):")
             yield Input(placeholder="path/to/scenario.toml", suggester=PathSuggester(), id="open-path")
             yield Static("", id="open-error")
-            yield Label("enter: open · tab: next field · esc: cancel", classes="hint")
+            yield Label("enter: open · tab: bundled list / path · esc: cancel", classes="hint")
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()

@@ -1,0 +1,133 @@
+"""Unit tests of the TUI's pieces that need no running app."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+pytest.importorskip("textual")
+
+import nnstep  # noqa: E402
+from nnstep.tui.app import SPARK_POINTS, loss_history  # noqa: E402
+from nnstep.tui.components.network import NetworkModel, draw, graph_view, heatmap  # noqa: E402
+from nnstep.tui.components.status import status_text  # noqa: E402
+from nnstep.tui.fmt import boxed, fit, num, short, signed  # noqa: E402
+from nnstep.tui.formulas import SLOT, Form, FormulaBook, chain, fill_placeholders  # noqa: E402
+from nnstep.tui.screens.goto import parse_position  # noqa: E402
+
+
+def note() -> nnstep.Debugger:
+    return nnstep.Debugger(nnstep.load_scenario())
+
+
+def test_number_formats():
+    assert num(None) == "·" and num(float("nan")) == "nan" and num(float("-inf")) == "-inf"
+    assert num(-0.0) == "0" and num(0.0435619040233933) == "0.0435619"
+    assert fit(-0.00322615, 9) == "-0.003226" and len(fit(-1.23456789e-12, 9)) <= 9
+    assert short(1.76405235) == "1.764" and signed(1.76405235) == "+1.764" and signed(-0.5) == "-0.5"
+    assert boxed(-2.0, SLOT) == "(-2)" and boxed(0.5, SLOT) == "0.5" and len(boxed(-1.2345678e-15, SLOT)) <= SLOT
+
+
+def test_fill_placeholders_closes_up_spare_columns():
+    a, b = chr(0xE000) * SLOT, chr(0xE001) * SLOT
+    # a product on one line
+    assert fill_placeholders([f"{a}⋅(1 - σ({b}))"], ["(-2)", "(-2.97817)"]) == ["(-2)⋅(1 - σ(-2.97817))"]
+    # a power: the exponent row moves with the base
+    lines = fill_placeholders([" " * (2 * SLOT + 4) + "2", f"({a} - {b})"], ["1", "0.493689"])
+    assert lines == ["             2", "(1 - 0.493689)"]
+    # a fraction: the bar shrinks to what is left
+    lines = fill_placeholders([a, "─" * SLOT, b], ["1", "22.5"])
+    assert lines[0].strip() == "1" and lines[2].strip() == "22.5" and set(lines[1]) == {"─"}
+    assert len(lines[1]) == 4
+
+
+def test_chain_aligns_the_equals_signs():
+    laid = chain("∂h1/∂w1", [Form((" ∂", "───(σ(s))", "∂w1"), 1), Form(("x1⋅σ(s)",))])
+    lines = [line for _, form in laid for line in form.lines]
+    assert lines[1].startswith("∂h1/∂w1 = ───") and lines[3] == "        = x1⋅σ(s)"
+
+
+def test_formula_book_renders_requested_ops_first_and_everything_eventually():
+    dbg = note()
+    book = FormulaBook(dbg.program)
+    stop = threading.Event()
+    ready: list[int] = []
+    book.request(24)
+    worker = threading.Thread(target=book.run, args=(stop.is_set, ready.append))
+    worker.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not book.complete and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert book.complete and book.sympy_ready
+        assert ready[:2] == [-1, 24]  # SymPy loaded, then the requested op before any other
+        f = book.get(24)
+        assert f.lhs == "∂L/∂w1" and [s.caption for s in f.steps] == ["chain rule", "the program's names"]
+        assert f.steps[0].form.lines == ("∂L/∂w1 = ∂L/∂ŷ⋅∂ŷ/∂h1⋅∂h1/∂w1",) or "∂L/∂ŷ⋅∂ŷ/∂h1⋅∂h1/∂w1" in \
+            f.steps[0].form.lines[0]
+        values = {"d_L_d_ypred": -1.01262, "d_ypred_d_h1": 0.466815, "d_h1_d_w1": -0.0921541}
+        assert f.numbers.fill(values).lines == ("(-1.01262)⋅0.466815⋅(-0.0921541)",)
+        partial = book.get(dbg.program.by_name["d_h1_d_w1"].index)
+        assert partial.steps[1].form.lines == ("x1⋅(1 - σ(sum_h1))⋅σ(sum_h1)",)
+        assert "\\frac{\\partial h_{1}}{\\partial w_{1}}" in partial.latex
+    finally:
+        stop.set()
+        worker.join()
+
+
+def test_network_model_maps_names_to_drawn_elements():
+    dbg = note()
+    model = NetworkModel(dbg)
+    assert model.element("sum_h1") == "h1" and model.element("y_pred") == "o1"
+    assert model.element("d_ypred_d_h1") == "w5"  # the edge from h1 into the output
+    assert model.element("d_h1_d_w1") == "w1" and model.element("d_L_d_h1") == "h1"
+    assert model.element("y_true") == "L" and model.element("learn_rate") is None
+    assert model.grad_name("o1") == "d_L_d_ypred" and model.grad_name("w1") == "d_L_d_w1"
+    dbg.goto(25)
+    scene = model.scene(dbg)
+    assert scene.writes == {"w1"} and scene.reads == {"o1", "w5"}
+    drawn = "\n".join(t.plain for t in draw(model, scene, 74, 14))
+    assert "∂w1 +0.0436" in drawn and "L 0.2564" in drawn
+    assert draw(model, scene, 30, 6) is None  # too small: the heat map instead
+    heat = "\n".join(t.plain for t in heatmap(model, scene, 60, 10))
+    assert "L1 sigmoid" in heat and "◆" in heat
+
+
+def test_graph_view_lists_formulas_with_values_and_gradients():
+    dbg = nnstep.Debugger(nnstep.load_scenario("circuit"))
+    model = NetworkModel(dbg)
+    assert model.form == "graph" and model.loss == "f"
+    dbg.goto(dbg.program.by_name["d_f_d_x"].index + 1)
+    text = "\n".join(t.plain for t in graph_view(model, model.scene(dbg), 80, 12))
+    assert "q = x + y" in text and "= 3" in text and "∂ -4" in text and "f = q * z" in text
+
+
+def test_status_text_fits_the_width():
+    dbg = note()
+    dbg.goto(25)
+    for width in (120, 97, 80):
+        assert status_text(dbg, width, "breakpoint at d_L_d_w1").cell_len <= width
+    assert status_text(dbg, 60).cell_len <= 60
+    assert "The note's 2-2-1 network" in status_text(dbg, 200).plain
+    assert "sample 1/4 Alice" in status_text(dbg, 200).plain and "op 25/40 d_L_d_w1" in status_text(dbg, 200).plain
+
+
+def test_loss_history_is_thinned_to_the_sparkline():
+    dbg = note()
+    dbg.goto(3 * 160)
+    assert loss_history(dbg) == [dbg.epoch_loss(e) for e in range(3)]
+    dbg.run_to_end()
+    thinned = loss_history(dbg)
+    assert len(thinned) == SPARK_POINTS and thinned[0] == dbg.epoch_loss(0) and thinned[-1] == dbg.epoch_loss(999)
+
+
+def test_goto_parses_numbers_and_names():
+    dbg = note()
+    assert parse_position(dbg, "2", "bob", "d_L_d_w1") == (1, 1, 24)
+    assert parse_position(dbg, "", "", "") == (0, 0, 0)
+    assert parse_position(dbg, "1000", "4", "40") == (999, 3, 39)
+    for bad in (("0", "1", "1"), ("1", "Eve", "1"), ("1", "1", "nope"), ("x", "1", "1")):
+        with pytest.raises(ValueError):
+            parse_position(dbg, *bad)
