@@ -22,43 +22,7 @@ from .expr import Binary, Call, Name, Node, Unary, compile_numeric
 if TYPE_CHECKING:
     from .scenario import CustomActivation
 
-_exp = math.exp
-
-
-def exp(s: float) -> float:
-    """e**s, inf on overflow instead of a warning."""
-    return _exp(s) if s < 709.0 else (math.inf if s == s else s)
-
-
-def sigmoid(s: float) -> float:
-    """1 / (1 + e**-s), written the note's way where that cannot overflow."""
-    if s >= -708.0:
-        return 1.0 / (1.0 + _exp(-s))
-    return _exp(s) if s == s else s  # e**s / (1 + e**s) == e**s to the last bit here
-
-
-tanh = math.tanh
-
-
-def relu(s: float) -> float:
-    """max(s, 0); nan stays nan (as PyTorch does)."""
-    return s if not s <= 0.0 else 0.0
-
-
-def log(p: float) -> float:
-    """Natural log; -inf at 0 and nan below it, without a warning."""
-    if p > 0.0:
-        return math.log(p)
-    return -math.inf if p == 0.0 else math.nan
-
-
-def safe_div(a: float, b: float) -> float:
-    """a / b with IEEE results instead of ZeroDivisionError."""
-    if b != 0.0:
-        return a / b
-    if a != a or a == 0.0:
-        return math.nan
-    return math.copysign(math.inf, a) * math.copysign(1.0, b)
+from .scalar import exp, log, relu, safe_div, sigmoid, tanh, tanh_deriv  # noqa: F401 - the kernels' functions
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,11 +50,7 @@ def _sigmoid_deriv(s: float, a: float) -> float:
 
 
 def _tanh_deriv(s: float, a: float) -> float:
-    # 1 - tanh(s)**2 == 4 e^(-2|s|) / (1 + e^(-2|s|))**2, without the cancellation near |tanh| = 1
-    if s != s:
-        return s
-    e = _exp(-2.0 * abs(s))
-    return 4.0 * e / ((1.0 + e) * (1.0 + e))
+    return tanh_deriv(s)
 
 
 def _relu_deriv(s: float, a: float) -> float:
@@ -121,7 +81,7 @@ def softmax(sums: list[float]) -> list[float]:
         # nan, or an infinite logit: let IEEE arithmetic decide (nan where undefined)
         es = [exp(s - top) if s == s else math.nan for s in sums]
     else:
-        es = [_exp(s - top) for s in sums]
+        es = [exp(s - top) for s in sums]
     total = 0.0
     for e in es:
         total += e

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from nnstep import scalar
 from nnstep.errors import FormulaError
 
 MAX_LENGTH = 2000  # characters of formula text
@@ -170,61 +171,15 @@ def _tokenize(text: str) -> list[tuple[str, str, int]]:
     return tokens
 
 
-# Numeric semantics shared by constant folding and compile_numeric: never raise.
-def _div(a: float, b: float) -> float:
-    if b:
-        return a / b
-    if math.isnan(a) or a == 0:
-        return math.nan
-    return math.copysign(math.inf, a) * math.copysign(1.0, b)
-
-
-def _pow(a: float, b: float) -> float:
-    try:
-        return math.pow(a, b)
-    except OverflowError:
-        return -math.inf if a < 0 and b % 2 == 1 else math.inf
-    except ValueError:  # 0 ** negative, or negative ** fraction
-        if a == 0:
-            return math.copysign(math.inf, a) if b % 2 == 1 else math.inf
-        return math.nan
-
-
-def _exp(a: float) -> float:
-    try:
-        return math.exp(a)
-    except OverflowError:
-        return math.inf
-
-
-def _log(a: float) -> float:
-    return math.log(a) if a > 0 else -math.inf if a == 0 else math.nan
-
-
-def _sigmoid(s: float) -> float:
-    if s >= 0:
-        return 1.0 / (1.0 + math.exp(-s))
-    e = math.exp(s)
-    return e / (1.0 + e)
-
-
-def _max(*values: float) -> float:
-    return math.nan if any(map(math.isnan, values)) else max(values)
-
-
-def _min(*values: float) -> float:
-    return math.nan if any(map(math.isnan, values)) else min(values)
-
-
+# Numeric semantics shared by constant folding and compile_numeric: never raise
+# (the same functions the op kernels use, from nnstep.scalar).
 _IMPL: dict[str, Callable[..., float]] = {
-    "exp": _exp, "log": _log, "tanh": math.tanh, "sigmoid": _sigmoid,
-    "relu": lambda s: s if s > 0 else 0.0,
-    "sqrt": lambda a: math.sqrt(a) if a >= 0 else math.nan, "abs": abs,
-    "max": _max, "min": _min,
+    "exp": scalar.exp, "log": scalar.log, "tanh": scalar.tanh, "sigmoid": scalar.sigmoid,
+    "relu": scalar.relu, "sqrt": scalar.sqrt, "abs": abs, "max": scalar.maximum, "min": scalar.minimum,
     "isnan": lambda a: float(math.isnan(a)), "isinf": lambda a: float(math.isinf(a)),
     "isfinite": lambda a: float(math.isfinite(a)),
 }
-_BINARY = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": _div, "**": _pow}
+_BINARY = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": scalar.safe_div, "**": scalar.power}
 _UNARY = {"-": operator.neg, "+": operator.pos, "not": lambda a: float(not a)}
 _COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
             "==": operator.eq, "!=": operator.ne}

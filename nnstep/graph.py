@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from . import scalar
 from .errors import ScenarioError
 from .expr import Binary, Name, Node, compile_numeric, render
 
@@ -153,69 +154,12 @@ class GraphError(ValueError):
     """SymPy produced something nnstep cannot compute numerically."""
 
 
-def _exp(a: float) -> float:
-    try:
-        return math.exp(a)
-    except OverflowError:
-        return math.inf
-
-
-def _log(a: float) -> float:
-    return math.log(a) if a > 0 else (-math.inf if a == 0 else math.nan)
-
-
-def _div(a: float, b: float) -> float:
-    if b != 0.0:
-        return a / b
-    if a != a or a == 0.0:
-        return math.nan
-    return math.copysign(math.inf, a) * math.copysign(1.0, b)
-
-
-def _pow(a: float, b: float) -> float:
-    try:
-        return math.pow(a, b)
-    except OverflowError:
-        return -math.inf if a < 0 and b % 2 == 1 else math.inf
-    except ValueError:  # 0 ** negative, or negative ** fraction
-        if a == 0:
-            return math.copysign(math.inf, a) if b % 2 == 1 else math.inf
-        return math.nan
-
-
-def _sqrt(a: float) -> float:
-    return math.sqrt(a) if a >= 0 else math.nan
-
-
-def _sigmoid(s: float) -> float:
-    if s >= 0:
-        return 1.0 / (1.0 + math.exp(-s))
-    e = _exp(s)
-    return e / (1.0 + e)
-
-
-def _tanh_deriv(s: float) -> float:
-    """1 - tanh(s)**2 without the cancellation near |tanh(s)| = 1."""
-    if s != s:
-        return s
-    e = _exp(-2.0 * abs(s))
-    return 4.0 * e / ((1.0 + e) * (1.0 + e))
-
-
 def _sign(a: float) -> float:
     return a if a != a else (1.0 if a > 0 else -1.0 if a < 0 else 0.0)
 
 
 def _step(h0: float) -> Callable[[float], float]:
     return lambda a: a if a != a else (1.0 if a > 0 else 0.0 if a < 0 else h0)
-
-
-def _max(*values: float) -> float:
-    return math.nan if any(v != v for v in values) else max(values)
-
-
-def _min(*values: float) -> float:
-    return math.nan if any(v != v for v in values) else min(values)
 
 
 def _constant(e: Any) -> float:
@@ -280,23 +224,23 @@ def compile_sympy(expr: Any, slot: Mapping[str, int]) -> Kernel:
             if not den:
                 return top
             bottom = _product(den)
-            return lambda v: _div(top(v), bottom(v))
+            return lambda v: scalar.safe_div(top(v), bottom(v))
         if e.is_Pow:
             base, ex = comp(e.base), e.exp
             if ex == sp.S.Half:
-                return lambda v: _sqrt(base(v))
+                return lambda v: scalar.sqrt(base(v))
             if ex == -sp.S.Half:
-                return lambda v: _div(1.0, _sqrt(base(v)))
+                return lambda v: scalar.safe_div(1.0, scalar.sqrt(base(v)))
             if ex.is_Integer:
                 n = int(ex)
                 if n == 2:
                     return lambda v: base(v) * base(v)
                 if n < 0:
-                    return lambda v: _div(1.0, _pow(base(v), float(-n)))
-                return lambda v: _pow(base(v), float(n))
+                    return lambda v: scalar.safe_div(1.0, scalar.power(base(v), float(-n)))
+                return lambda v: scalar.power(base(v), float(n))
             power = comp(ex)
-            return lambda v: _pow(base(v), power(v))
-        one = {sp.exp: _exp, sp.log: _log, sp.tanh: math.tanh, sigmoid: _sigmoid,
+            return lambda v: scalar.power(base(v), power(v))
+        one = {sp.exp: scalar.exp, sp.log: scalar.log, sp.tanh: math.tanh, sigmoid: scalar.sigmoid,
                relu: lambda s: s if not s <= 0.0 else 0.0, sp.Abs: abs, sp.sign: _sign}
         if e.func is functions()["abs"] and len(e.args) == 1:
             arg = comp(e.args[0])
@@ -309,7 +253,7 @@ def compile_sympy(expr: Any, slot: Mapping[str, int]) -> Kernel:
             fn, arg = _step(h0), comp(e.args[0])
             return lambda v: fn(arg(v))
         if e.func in (sp.Max, sp.Min):
-            fn = _max if e.func is sp.Max else _min
+            fn = scalar.maximum if e.func is sp.Max else scalar.minimum
             parts = [comp(a) for a in e.args]
             return lambda v: fn(*[p(v) for p in parts])
         raise GraphError(f"SymPy's result contains {type(e).__name__}, which nnstep cannot compute")
@@ -339,10 +283,10 @@ def compile_sympy(expr: Any, slot: Mapping[str, int]) -> Kernel:
         x = other.args[1]
         if x.func is sigmoid:
             arg = comp(x.args[0])
-            return lambda v: _sigmoid(-arg(v))
+            return lambda v: scalar.sigmoid(-arg(v))
         if x.is_Pow and x.exp == 2 and x.base.func is sp.tanh:
             arg = comp(x.base.args[0])
-            return lambda v: _tanh_deriv(arg(v))
+            return lambda v: scalar.tanh_deriv(arg(v))
         return None
 
     return comp(expr)
@@ -443,7 +387,7 @@ def derivative_kernel(node: Node, wrt: str, slot: Mapping[str, int]) -> Kernel:
 def build_graph_program(sc: Scenario) -> Program:
     """The op program of one training step of a formula-graph scenario."""
     from .expr import names_in
-    from .program import Op, Program, _product, _sum
+    from .program import Op, Program, _product, _sum, sum_of_products
 
     graph = sc.graph
     assert graph is not None
@@ -484,16 +428,7 @@ def build_graph_program(sc: Scenario) -> Program:
              of=p.of, wrt=p.wrt, node=p.of)
 
     for t in plan.totals:
-        idx = tuple(tuple(slot[f] for f in term) for term in t.terms)
-
-        def total(v: Sequence[float], idx: tuple[tuple[int, ...], ...] = idx) -> float:
-            acc = 0.0
-            for k, term in enumerate(idx):
-                prod = v[term[0]]
-                for f in term[1:]:
-                    prod *= v[f]
-                acc = prod if k == 0 else acc + prod
-            return acc
+        total = sum_of_products(tuple(tuple(slot[f] for f in term) for term in t.terms))
 
         code = " + ".join(" * ".join(term) for term in t.terms)
         expr = _sum([_product(term) for term in t.terms])

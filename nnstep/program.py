@@ -20,8 +20,9 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from .activations import ACTIVATIONS, Activation, activation_expr, custom_activation, log, safe_div, softmax
+from .activations import ACTIVATIONS, Activation, activation_expr, custom_activation, softmax
 from .expr import Binary, Call, Name, Node, Num, Unary
+from .scalar import safe_div, xlog
 from .scenario import Layer, Neuron, Scenario
 
 PHASES = ("forward", "loss", "backward", "update")
@@ -295,7 +296,7 @@ class _Builder:
 
             def kernel(v: list[float]) -> float:
                 y, p = v[t0], v[p0]
-                return -(_xlog(y, p) + _xlog(1.0 - y, 1.0 - p))
+                return -(xlog(y, p) + xlog(1.0 - y, 1.0 - p))
 
             (t, p), = pairs
             code = f"-({t} * log({p}) + (1 - {t}) * log(1 - {p}))"
@@ -303,7 +304,7 @@ class _Builder:
             def kernel(v: list[float]) -> float:
                 acc = 0.0
                 for t, p in idx:
-                    acc += _xlog(v[t], v[p])
+                    acc += xlog(v[t], v[p])
                 return -acc
 
             code = "-(" + " + ".join(f"{t} * log({p})" for t, p in pairs) + ")"
@@ -431,7 +432,7 @@ class _Builder:
         self.terms[wrt] = terms
         name = f"d_L_d_{self.pname(wrt)}"
         s = self.slot
-        kernel = _sum_of_products(tuple(tuple(s[f] for f in t) for t in terms))
+        kernel = sum_of_products(tuple(tuple(s[f] for f in t) for t in terms))
 
         code = " + ".join(" * ".join(t) for t in terms)
         expr = _sum([_product(t) for t in terms])
@@ -465,7 +466,7 @@ class _Builder:
                           lambda v, pi=pi, gi=gi: v[pi] - v[li] * v[gi], node=p)
 
 
-def _sum_of_products(idx: tuple[tuple[int, ...], ...]) -> Kernel:
+def sum_of_products(idx: tuple[tuple[int, ...], ...]) -> Kernel:
     """A kernel for sum(prod(v[i] for i in term) for term in idx), left to right;
     the common short shapes get a closure of their own (this is the hot loop)."""
     if len(idx) == 1:
@@ -492,8 +493,3 @@ def _sum_of_products(idx: tuple[tuple[int, ...], ...]) -> Kernel:
 def _activation(layer: Layer) -> Activation:
     """The numeric side of a layer's activation: built in, or its own formula in x."""
     return ACTIVATIONS[layer.activation] if layer.custom is None else custom_activation(layer.custom)
-
-
-def _xlog(y: float, p: float) -> float:
-    """y * log(p), taken as 0 where y is 0 (the limit), so a confident right answer is not nan."""
-    return 0.0 if y == 0.0 else y * log(p)
