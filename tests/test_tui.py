@@ -358,6 +358,13 @@ async def test_goto_dialog():
         await pilot.press("escape")
         await pilot.pause()
         assert app.dbg.position() == (0, 0, 2)
+        await pilot.press("g")  # far ahead: off the UI thread
+        await pilot.pause()
+        app.screen.query_one("#goto-epoch").value = "900"
+        await pilot.press("enter")
+        await wait_idle(app, pilot)
+        assert app.dbg.position() == (899, 0, 2) and app.last_run_threaded
+        assert len(app.query_one("#sparkline").data) == 200
 
 
 async def test_restart():
@@ -497,6 +504,19 @@ async def test_program_pane_selection_keys_and_jump():
         assert app.dbg.t == 2
         await pilot.press("pagedown")
         assert pv.selected == 11
+
+
+async def test_click_selects_and_double_click_jumps():
+    app = NNStepApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        pv = app.query_one(ProgramView)
+        # row 0 is the forward heading, rows 1.. the ops (plus 1 for the border)
+        await pilot.click(ProgramView, offset=(10, 4))
+        assert pv.selected == 2 and app.dbg.t == 0
+        assert "sum_h2 = b2 + w3⋅x1 + w4⋅x2" in formula(app)
+        await pilot.double_click(ProgramView, offset=(10, 5))
+        assert app.dbg.t == 4 and app.dbg.current_op.name == "h2"
 
 
 async def test_network_pane_shows_values_and_gradients():

@@ -217,7 +217,7 @@ class NNStepApp(App):
     def update_formula(self, *, reset: bool) -> None:
         dbg = self.dbg
         pane = self.query_one(FormulaView)
-        if dbg is None:
+        if dbg is None or self.busy:  # a worker owns the debugger while it runs
             return
         width = max(30, pane.scrollable_content_region.width or 60)
         text, waiting = formula_text(dbg, self.book, self.shown_op, self.view, width)
@@ -386,10 +386,11 @@ class NNStepApp(App):
         assert dbg is not None
         self.stop_playing()
         if abs(t - dbg.t) <= SYNC_LIMIT or t < dbg.t:
-            dbg.goto(t)
+            dbg.goto(t)  # back: replays one sample from a checkpoint at most
             self.moved()
-        else:
-            self.run_in_worker(lambda cancel, progress: (dbg.goto(t), Stop("target"))[1], label)
+        else:  # far ahead: a run without breakpoints, with progress, interruptible
+            self.run_in_worker(lambda cancel, progress: dbg.run_until(t, breakpoints=False, cancel=cancel,
+                                                                      progress=progress), label)
 
     def finished(self, stop: Stop) -> None:
         self.last_stop = stop

@@ -10,11 +10,10 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.binding import Binding
-from textual.containers import VerticalScroll
-from textual.widgets import Static
 
 from ..fmt import num
 from ..formulas import Form, FormulaBook, chain
+from .rows import RowList
 
 if TYPE_CHECKING:
     from nnstep.debugger import Debugger
@@ -147,9 +146,14 @@ def _finite_difference(dbg: Debugger, op, value: float | None) -> list[Text]:
     return out
 
 
-class FormulaView(VerticalScroll, can_focus=True, inherit_bindings=False):
-    """A scrolling body of formula text (← → stay the app's step keys)."""
+class FormulaView(RowList, can_focus=True):
+    """The formula text, drawn line by line (no relayout of the screen per step);
+    scrolls both ways.  ← → stay the app's step keys."""
 
+    ALLOW_MAXIMIZE = True
+    DEFAULT_CSS = """
+    FormulaView { overflow-x: auto; }
+    """
     BINDINGS = [
         Binding("up,k", "scroll_up", "scroll up", show=False),
         Binding("down,j", "scroll_down", "scroll down", show=False),
@@ -161,22 +165,20 @@ class FormulaView(VerticalScroll, can_focus=True, inherit_bindings=False):
         Binding("shift+right,l", "scroll_right", "scroll right", show=False),
     ]
 
-    ALLOW_MAXIMIZE = True
-
-    DEFAULT_CSS = """
-    FormulaView > Static { width: auto; min-width: 100%; }
-    """
-
-    def compose(self):
-        yield Static(id="formula-body")
+    def __init__(self, **kw) -> None:
+        super().__init__(**kw)
+        self.lines: list[Text] = []
 
     def show(self, text: Text, *, reset: bool) -> None:
-        self.query_one("#formula-body", Static).update(text)
+        self.lines = text.split("\n", allow_blank=True)
+        width = max((line.cell_len for line in self.lines), default=0)
+        self.set_rows([("line", i) for i in range(len(self.lines))], width)
         if reset:
             self.scroll_to(0, 0, animate=False, immediate=True)
 
+    def row_text(self, index: int, width: int) -> Text:
+        return self.lines[index].copy()
+
     @property
     def plain(self) -> str:
-        body = self.query_one("#formula-body", Static)
-        content = body.content
-        return content.plain if isinstance(content, Text) else str(content)
+        return "\n".join(line.plain for line in self.lines)

@@ -23,10 +23,13 @@ class RowList(ScrollView, inherit_bindings=False):
     def __init__(self, **kw) -> None:
         super().__init__(**kw)
         self.rows: list[tuple[str, object]] = []
+        self.virtual_width = 0
 
-    def set_rows(self, rows: list[tuple[str, object]]) -> None:
+    def set_rows(self, rows: list[tuple[str, object]], width: int = 0) -> None:
+        """New rows; ``width`` > 0 makes the rows scroll sideways up to that width."""
         self.rows = rows
-        self.virtual_size = Size(self.size.width, len(rows))
+        self.virtual_width = width
+        self.virtual_size = Size(max(width, 0), len(rows))
         self.refresh()
 
     def row_text(self, index: int, width: int) -> Text:  # pragma: no cover - abstract
@@ -38,12 +41,13 @@ class RowList(ScrollView, inherit_bindings=False):
         base = self.rich_style
         if not 0 <= index < len(self.rows) or width <= 0:
             return Strip.blank(width, base)
-        text = self.row_text(index, width)
+        x = round(self.scroll_offset.x) if self.virtual_width else 0
+        text = self.row_text(index, max(width, self.virtual_width))
         text.no_wrap = True
         text.overflow = "crop"
         segments = [Segment(s.text, base + s.style if s.style else base) for s in
                     text.render(self.app.console, end="") if s.text]
-        return Strip(segments).crop_extend(0, width, base)
+        return Strip(segments).crop_extend(x, x + width, base)
 
     def scroll_row_to_center(self, index: int) -> None:
         height = self.scrollable_content_region.height
