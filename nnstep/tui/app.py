@@ -397,7 +397,7 @@ class NNStepApp(App):
         text = STOP_TEXT.get(stop.reason, "").format(detail=stop.detail)
         self.moved(text)
         if stop.reason in ("breakpoint", "condition", "nonfinite", "end"):
-            self.notify(text[:1].upper() + text[1:], title="Stopped", timeout=4)
+            self.notify(text[:1].upper() + text[1:], title="Stopped", timeout=3)
         elif stop.reason == "cancelled":
             self.notify("Interrupted", timeout=3)
 
@@ -515,9 +515,8 @@ class NNStepApp(App):
             return
         program = self.query_one(ProgramView)
         name = self.dbg.ops[program.selected].name  # type: ignore[union-attr]
-        on = self.dbg.toggle_breakpoint(name)  # type: ignore[union-attr]
-        program.refresh()
-        self.notify(f"breakpoint {'set on' if on else 'removed from'} {name}", timeout=2)
+        self.dbg.toggle_breakpoint(name)  # type: ignore[union-attr]
+        program.refresh()  # the gutter shows it
 
     def palette_breakpoint(self, name: str) -> None:
         if self.allowed("toggle_breakpoint"):
