@@ -168,7 +168,8 @@ class NNStepApp(App):
         self.query_one(ValuesView).load(dbg)
         self.query_one(NetworkView).set_model(self.network_model)
         self.sub_title = scenario.name
-        self.start_formula_worker(self.book)
+        # after the first frame: importing SymPy holds the GIL for a while
+        self.call_after_refresh(self.start_formula_worker, self.book)
         self.refresh_panes()
         self.query_one(ProgramView).focus()
 
