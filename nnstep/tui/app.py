@@ -168,8 +168,7 @@ class NNStepApp(App):
         self.query_one(ValuesView).load(dbg)
         self.query_one(NetworkView).set_model(self.network_model)
         self.sub_title = scenario.name
-        # after the first frame: importing SymPy holds the GIL for a while
-        self.call_after_refresh(self.start_formula_worker, self.book)
+        self.start_formula_worker(self.book)
         self.refresh_panes()
         self.query_one(ProgramView).focus()
 
