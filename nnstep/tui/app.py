@@ -76,6 +76,16 @@ class FormulaReady(Message):
         self.index = index
 
 
+class RunDone(Message):
+    """A run in the worker finished (or was interrupted)."""
+
+    def __init__(self, stop: Stop, losses: list[float], done: int) -> None:
+        super().__init__()
+        self.stop = stop
+        self.losses = losses
+        self.done = done
+
+
 class NNStepApp(App):
     """``NNStepApp(scenario)``: a bundled name, a path, or None for the note's network."""
 
@@ -168,7 +178,8 @@ class NNStepApp(App):
         self.query_one(ValuesView).load(dbg)
         self.query_one(NetworkView).set_model(self.network_model)
         self.sub_title = scenario.name
-        self.start_formula_worker(self.book)
+        # after the first frame: importing SymPy holds the GIL for a while
+        self.call_after_refresh(self.start_formula_worker, self.book)
         self.refresh_panes()
         self.query_one(ProgramView).focus()
 
@@ -198,11 +209,15 @@ class NNStepApp(App):
     # ------------------------------------------------------------------ formulas
 
     def start_formula_worker(self, book: FormulaBook) -> None:
+        if not self.is_running or self.book is not book:  # closing, or another scenario by now
+            return
         self.workers.cancel_group(self, "formulas")
 
         def job() -> None:
             worker = get_current_worker()
-            book.run(lambda: worker.is_cancelled or self.book is not book,
+            # stops when cancelled, when another scenario is opened and when the app
+            # closes (even if it started too late to be cancelled with the others)
+            book.run(lambda: worker.is_cancelled or self.book is not book or not self.is_running,
                      lambda index: self.post_message(FormulaReady(index)))
 
         self.run_worker(job, thread=True, group="formulas", exclusive=True, exit_on_error=False,
@@ -422,23 +437,24 @@ class NNStepApp(App):
         assert dbg is not None
 
         def cancel() -> bool:
-            return self._cancel or worker.is_cancelled
+            return self._cancel or worker.is_cancelled or not self.is_running
 
         def progress(fraction: float) -> None:
             self._progress = fraction
 
         stop = job(cancel, progress)
         losses = loss_history(dbg)  # here, off the UI thread: may replay from checkpoints
-        self.call_from_thread(self._run_done, stop, losses, dbg.epochs_done)
+        # a message, not call_from_thread: that would wait forever if the app is closing
+        self.post_message(RunDone(stop, losses, dbg.epochs_done))
 
     def _show_progress(self) -> None:
         self.query_one(ProgressBar).update(progress=self._progress)
 
-    def _run_done(self, stop: Stop, losses: list[float], done: int) -> None:
+    def on_run_done(self, message: RunDone) -> None:
         self._end_busy()
-        self._losses = list(losses)
-        self._losses_done = done
-        self.finished(stop)
+        self._losses = list(message.losses)
+        self._losses_done = message.done
+        self.finished(message.stop)
 
     def _end_busy(self) -> None:
         self.busy = ""

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.binding import Binding
+from textual.geometry import Size
 
 from ..fmt import num
 from ..formulas import Form, FormulaBook, chain
@@ -33,6 +34,9 @@ KIND_TEXT = {
     "total": "chain rule",
     "update": "gradient descent",
 }
+#: The formula pane scrolls this many lines whatever it shows (see FormulaView.show).
+TALL = 40
+WIDE = 48
 #: A gradient agrees with its finite difference when they differ by less than this (relative).
 FD_AGREES = 1e-5
 
@@ -135,11 +139,9 @@ def _finite_difference(dbg: Debugger, op, value: float | None) -> list[Text]:
     diff = value - fd
     scale = max(abs(value), abs(fd), 1e-300)
     ok = math.isfinite(diff) and abs(diff) / scale < FD_AGREES
-    out = [Text("")]
     t = Text("check ", style="bold")
-    t.append(f"finite difference {num(fd, 9)}")
-    out.append(t)
-    out.append(Text(f"      (L(sample) with {op.wrt} ± h, central)", style="dim italic"))
+    t.append(f"central finite difference {num(fd, 9)}")
+    out = [t]
     t = Text(f"      chain rule − f.d. = {num(diff, 2)} ")
     t.append("✓ agree" if ok else "✗ differ", style="bold green" if ok else "bold red")
     out.append(t)
@@ -152,7 +154,7 @@ class FormulaView(RowList, can_focus=True):
 
     ALLOW_MAXIMIZE = True
     DEFAULT_CSS = """
-    FormulaView { overflow-x: auto; }
+    FormulaView { overflow-x: scroll; overflow-y: scroll; scrollbar-size-horizontal: 1; }
     """
     BINDINGS = [
         Binding("up,k", "scroll_up", "scroll up", show=False),
@@ -172,7 +174,19 @@ class FormulaView(RowList, can_focus=True):
     def show(self, text: Text, *, reset: bool) -> None:
         self.lines = text.split("\n", allow_blank=True)
         width = max((line.cell_len for line in self.lines), default=0)
-        self.set_rows([("line", i) for i in range(len(self.lines))], width)
+        # A new virtual size relayouts the whole screen (tens of ms).  It is kept roomy
+        # (TALL lines, WIDE columns more than the pane; both scrollbars always shown) and
+        # grows in steps only for bigger text: most steps then only repaint this pane,
+        # and the size is still a function of what is shown (stepping back restores it).
+        region = self.scrollable_content_region
+        w = region.width + WIDE if width <= region.width + WIDE else -(-width // 32) * 32
+        n = len(self.lines)
+        h = max(region.height, TALL) if n <= TALL else -(-n // 16) * 16
+        self.rows = [("line", i) for i in range(n)]
+        if (w, h) != (self.virtual_width, self.virtual_size.height):
+            self.virtual_width = w
+            self.virtual_size = Size(w, h)
+        self.refresh()
         if reset:
             self.scroll_to(0, 0, animate=False, immediate=True)
 
