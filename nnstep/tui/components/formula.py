@@ -103,7 +103,7 @@ def formula_text(dbg: Debugger, book: FormulaBook | None, index: int, view: str,
         lines.extend(_place(rows, width))
         if not executed:
             lines.append(Text(""))
-            lines.append(Text("not run yet in this sample (enter in the program jumps there)", style="dim italic"))
+            lines.append(Text("not run yet: enter in the program jumps here", style="dim italic"))
     elif view == "expanded":
         e = book.get_expanded(index) if book is not None else None
         if e is None:

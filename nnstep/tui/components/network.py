@@ -434,7 +434,7 @@ def _legend(phase: str) -> str:
         return "∂ = ∂L/∂·, edges ∂L/∂w · blue + orange − · brighter = larger"
     if phase == "update":
         return "edges: weights after w -= learn_rate·∂L/∂w · blue + orange −"
-    return "nodes Σ sum, = value · edges: weights (blue + orange −) · yellow: current op"
+    return "Σ sum · = value · edges: weights, blue + orange − · yellow: current op"
 
 
 def heatmap(model: NetworkModel, scene: Scene, width: int, height: int) -> list[Text]:
