@@ -6,8 +6,9 @@ runs left to right through ``np.add.accumulate`` (never a pairwise or BLAS
 reduction), so parameters and losses equal the stepper's to the last bit.  A
 test runs both on random networks and every bundled scenario.
 
-Small networks gain nothing from NumPy's per-call cost, so :func:`sample_runner`
-picks the op kernels for them and this path for the wide ones.
+Up to a few thousand ops per sample, code generated from the op program
+(:mod:`nnstep.codegen`) is faster still, so :func:`sample_runner` picks that for
+them and this path for the wide ones.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ import numpy as np
 from .activations import ACTIVATIONS, log, sigmoid, softmax
 from .program import Program
 
-#: Below this many ops per sample, running the op kernels one by one is faster.
-VECTOR_MIN_OPS = 300
+#: Up to this many ops per sample the generated straight-line code
+#: (:mod:`nnstep.codegen`) is faster than NumPy per layer, and quick to compile.
+FUSED_MAX_OPS = 5000
 
 _add = np.add.accumulate
 
@@ -213,17 +215,26 @@ class VectorNetwork:
         return p - self.lr * grads
 
 
+def vector_network(program: Program) -> VectorNetwork | None:
+    """The vectorised path where it is the faster one (wide layered networks), else None."""
+    small = program.fused is not None and len(program.ops) <= FUSED_MAX_OPS
+    if not small and VectorNetwork.supports(program):
+        return VectorNetwork(program)
+    return None
+
+
 def sample_runner(program: Program) -> Callable[[Sequence[float], int], list[float]]:
     """A function (parameters, sample index) -> parameters after that sample's step,
     by the fastest exact path for this program."""
-    if len(program.ops) >= VECTOR_MIN_OPS and VectorNetwork.supports(program):
-        net = VectorNetwork(program)
-
+    net = vector_network(program)
+    if net is not None:
         def vector(p: Sequence[float], i: int) -> list[float]:
             with np.errstate(all="ignore"):
                 return net.step(np.asarray(p, dtype=float), i).tolist()
 
         return vector
+    if program.fused is not None:
+        return program.fused.step
     v = program.new_slots()
     kernels = program.kernels
 
@@ -238,14 +249,15 @@ def sample_runner(program: Program) -> Callable[[Sequence[float], int], list[flo
 
 def epoch_loss_function(program: Program) -> Callable[[Sequence[float]], float]:
     """A function parameters -> the mean sample loss, by the fastest exact path."""
-    if len(program.ops) >= VECTOR_MIN_OPS and VectorNetwork.supports(program):
-        net = VectorNetwork(program)
-
+    net = vector_network(program)
+    if net is not None:
         def vector(p: Sequence[float]) -> float:
             with np.errstate(all="ignore"):
                 return net.epoch_loss(p)
 
         return vector
+    if program.fused is not None:
+        return program.fused.loss
     v = program.new_slots()
     n = len(program.scenario.samples)
 

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import scalar
 from .errors import ScenarioError
-from .expr import Binary, Name, Node, compile_numeric, render
+from .expr import Node, render
 
 if TYPE_CHECKING:
     from .program import Program
@@ -386,8 +386,9 @@ def derivative_kernel(node: Node, wrt: str, slot: Mapping[str, int]) -> Kernel:
 
 def build_graph_program(sc: Scenario) -> Program:
     """The op program of one training step of a formula-graph scenario."""
+    from .codegen import compile_kernels
     from .expr import names_in
-    from .program import Op, Program, _product, _sum, sum_of_products
+    from .program import Op, Program, total_expr, update_expr
 
     graph = sc.graph
     assert graph is not None
@@ -395,14 +396,15 @@ def build_graph_program(sc: Scenario) -> Program:
     plan = _plan(graph)
     slot = {n: i for i, n in enumerate((*graph.inputs, "learn_rate", *graph.parameters))}
     ops: list[Op] = []
-    kernels: list[tuple[int, Kernel]] = []
+    # each op's kernel: SymPy's closure for a partial, else compiled from its expression
+    kernels: list[Kernel | Node] = []
     nodes = {n.name: n for n in graph.nodes}
 
     def emit(name: str, phase: str, kind: str, reads: Sequence[str], code: str, expr: Node,
-             kernel: Kernel, **extra: Any) -> None:
+             kernel: Kernel | None = None, **extra: Any) -> None:
         slot.setdefault(name, len(slot))
         ops.append(Op(len(ops), name, phase, kind, tuple(reads), code, expr, **extra))
-        kernels.append((slot[name], kernel))
+        kernels.append(expr if kernel is None else kernel)
 
     def fail(node: str, reason: str) -> ScenarioError:
         return ScenarioError(reason, file=sc.source, key=f"graph.nodes.{node}")
@@ -410,7 +412,7 @@ def build_graph_program(sc: Scenario) -> Program:
     for n in graph.nodes:
         last = n.name == out
         emit(n.name, "loss" if last else "forward", "loss" if last else "node", n.reads,
-             f"{n.name} = {render(n.expr)}", n.expr, compile_numeric(n.expr, slot), node=n.name)
+             f"{n.name} = {render(n.expr)}", n.expr, node=n.name)
     loss_end = len(ops)
 
     for p in plan.partials:
@@ -428,28 +430,25 @@ def build_graph_program(sc: Scenario) -> Program:
              of=p.of, wrt=p.wrt, node=p.of)
 
     for t in plan.totals:
-        total = sum_of_products(tuple(tuple(slot[f] for f in term) for term in t.terms))
-
         code = " + ".join(" * ".join(term) for term in t.terms)
-        expr = _sum([_product(term) for term in t.terms])
         reads = tuple(dict.fromkeys(f for term in t.terms for f in term))
-        emit(t.name, "backward", "total", reads, f"{t.name} = {code}", expr, total,
+        emit(t.name, "backward", "total", reads, f"{t.name} = {code}", total_expr(t.terms),
              of=out, wrt=t.wrt, terms=t.terms, node=t.wrt)
 
-    li = slot["learn_rate"]
     for p in graph.parameters:
         g = plan.gradient[p]
-        pi, gi = slot[p], slot[g]
-        expr = Binary("-", Name(p), Binary("*", Name("learn_rate"), Name(g)))
-        emit(p, "update", "update", (p, "learn_rate", g), f"{p} -= learn_rate * {g}", expr,
-             lambda v, pi=pi, gi=gi: v[pi] - v[li] * v[gi], node=p)
+        emit(p, "update", "update", (p, "learn_rate", g), f"{p} -= learn_rate * {g}", update_expr(p, g), node=p)
 
     assert all(names_in(op.expr) <= set(slot) for op in ops)
+    trees = [(i, slot[ops[i].name], k) for i, k in enumerate(kernels) if not callable(k)]
+    compiled = compile_kernels([(out, k) for _, out, k in trees], slot)
+    for (i, _, _), kernel in zip(trees, compiled):
+        kernels[i] = kernel[1]
     return Program(
         scenario=sc,
         ops=tuple(ops),
         slot=slot,
-        kernels=tuple(kernels),
+        kernels=tuple((slot[op.name], k) for op, k in zip(ops, kernels)),
         inputs=graph.inputs,
         targets=(),
         parameters=graph.parameters,

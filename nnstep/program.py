@@ -19,11 +19,15 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
 
-from .activations import ACTIVATIONS, Activation, activation_expr, custom_activation, softmax
+from .activations import ACTIVATIONS, Activation, activation_expr, custom_activation
 from .expr import Binary, Call, Name, Node, Num, Unary
-from .scalar import safe_div, xlog
 from .scenario import Layer, Neuron, Scenario
+
+if TYPE_CHECKING:
+    from .codegen import Fused
 
 PHASES = ("forward", "loss", "backward", "update")
 Kernel = Callable[[list[float]], float]
@@ -62,6 +66,11 @@ class Program:
     parameters: tuple[str, ...]
     loss_end: int  # ops[:loss_end] compute the forward pass and L
     loss: str = "L"  # the name of the loss value: L for networks, the output node of a graph
+    #: each op's arithmetic as a tree over slot names (see :mod:`nnstep.codegen`); the
+    #: kernels are compiled from it.  None where an op has none (a graph's SymPy partials).
+    numeric: tuple[Node, ...] | None = None
+    #: functions the numeric trees call beyond :func:`nnstep.codegen.kernel_functions`
+    functions: dict[str, Callable[..., float]] = field(default_factory=dict)
     by_name: dict[str, Op] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -102,6 +111,13 @@ class Program:
         for out, fn in self.kernels[start:stop]:
             v[out] = fn(v)
 
+    @cached_property
+    def fused(self) -> Fused | None:
+        """Whole-sample functions generated from the numeric trees (None if an op has none)."""
+        from .codegen import fuse
+
+        return fuse(self)
+
     def sample_loss(self, params: Sequence[float], sample_index: int, v: list[float] | None = None) -> float:
         """The loss of one sample under ``params`` (forward and loss ops only)."""
         v = v if v is not None else self.new_slots()
@@ -136,18 +152,6 @@ def _product(names: Sequence[str]) -> Node:
     return out
 
 
-def _mul(a: int, b: int) -> Kernel:
-    return lambda v: v[a] * v[b]
-
-
-def _copy(a: int) -> Kernel:
-    return lambda v: v[a]
-
-
-def _const(c: float) -> Kernel:
-    return lambda v: c
-
-
 class _Builder:
     def __init__(self, sc: Scenario) -> None:
         self.sc = sc
@@ -158,7 +162,9 @@ class _Builder:
         names = [*sc.inputs, *self.targets, "learn_rate", *self.params]
         self.slot = {n: i for i, n in enumerate(names)}
         self.ops: list[Op] = []
-        self.kernels: list[tuple[int, Kernel]] = []
+        self.outs: list[int] = []
+        self.numeric: list[Node] = []
+        self.functions: dict[str, Callable[..., float]] = {}
         # gradient graph: unit -> [(consumer unit, partial op name)]
         self.consumers: dict[str, list[tuple[str, str]]] = {}
         self.terms: dict[str, tuple[tuple[str, ...], ...]] = {}
@@ -174,13 +180,26 @@ class _Builder:
         return "y_pred" if self.single and unit == self.sc.outputs[0] else unit
 
     def emit(self, name: str, phase: str, kind: str, reads: Sequence[str], code: str, expr: Node,
-             kernel: Kernel, *, out: str | None = None, **extra: object) -> None:
+             numeric: Node | None = None, *, out: str | None = None, **extra: object) -> None:
+        """Append an op; ``numeric`` is its arithmetic over slot names (default: ``expr``)."""
         target = out or name
         if target not in self.slot:
             self.slot[target] = len(self.slot)
         op = Op(len(self.ops), name, phase, kind, tuple(reads), code, expr, **extra)  # type: ignore[arg-type]
         self.ops.append(op)
-        self.kernels.append((self.slot[target], kernel))
+        self.outs.append(self.slot[target])
+        self.numeric.append(expr if numeric is None else numeric)
+
+    def deriv(self, layer: Layer, n: Neuron) -> Node | None:
+        """f'(sum) of a neuron as a call on its sum and output; None for linear."""
+        if layer.activation == "linear" and layer.custom is None:
+            return None
+        if layer.custom is None:
+            key = f"deriv_{layer.activation}"
+        else:
+            key = f"deriv {layer.custom.name}"
+            self.functions[key] = _activation(layer).deriv
+        return Call(key, (Name(f"sum_{n.name}"), Name(n.name)))
 
     def sum_expr(self, n: Neuron) -> Node:
         parts: list[Node] = [Binary("*", Name(w), Name(a)) for w, a in n.weights]
@@ -197,12 +216,17 @@ class _Builder:
         self.local_partials()
         self.totals()
         self.updates()
+        from .codegen import compile_kernels
+
         s = self.sc
+        numeric = tuple(self.numeric)
         return Program(
             scenario=s,
             ops=tuple(self.ops),
             slot=self.slot,
-            kernels=tuple(self.kernels),
+            kernels=compile_kernels(tuple(zip(self.outs, numeric)), self.slot, self.functions),
+            numeric=numeric,
+            functions=self.functions,
             inputs=s.inputs,
             targets=self.targets,
             parameters=self.params,
@@ -224,41 +248,26 @@ class _Builder:
                     self.emit_activation(n, layer)
         if self.single:
             o = self.sc.outputs[0]
-            self.emit("y_pred", "forward", "alias", (o,), f"y_pred = {o}", Name(o), _copy(self.slot[o]), node=o)
+            self.emit("y_pred", "forward", "alias", (o,), f"y_pred = {o}", Name(o), node=o)
 
     def emit_sum(self, n: Neuron) -> None:
-        s = self.slot
-        pairs = tuple((s[w], s[a]) for w, a in n.weights)
-        b = s[n.bias] if n.bias else None
-        (w0, a0), rest = pairs[0], pairs[1:]
-
-        def kernel(v: list[float]) -> float:
-            acc = v[w0] * v[a0]
-            for w, a in rest:
-                acc += v[w] * v[a]
-            return acc if b is None else acc + v[b]
-
         expr = self.sum_expr(n)
         reads = [x for pair in n.weights for x in pair] + ([n.bias] if n.bias else [])
         code = " + ".join([f"{w} * {a}" for w, a in n.weights] + ([n.bias] if n.bias else []))
-        self.emit(f"sum_{n.name}", "forward", "sum", reads, f"sum_{n.name} = {code}", expr, kernel, node=n.name)
+        self.emit(f"sum_{n.name}", "forward", "sum", reads, f"sum_{n.name} = {code}", expr, node=n.name)
 
     def emit_activation(self, n: Neuron, layer: Layer) -> None:
         act = _activation(layer)
         sname = f"sum_{n.name}"
-        si = self.slot[sname]
-        fn = act.fn
         expr = activation_expr(layer.activation, layer.custom, Name(sname))
-        self.emit(n.name, "forward", "activation", (sname,), f"{n.name} = {act.code(sname)}", expr,
-                  lambda v: fn(v[si]), node=n.name)
+        self.emit(n.name, "forward", "activation", (sname,), f"{n.name} = {act.code(sname)}", expr, node=n.name)
 
     def emit_softmax(self, n: Neuron, i: int, sums: list[str]) -> None:
-        idx = [self.slot[x] for x in sums]
         expr = Binary("/", Call("exp", (Name(sums[i]),)), _sum([Call("exp", (Name(x),)) for x in sums]))
         den = " + ".join(f"exp({x})" for x in sums)
         code = f"{n.name} = exp({sums[i]}) / ({den})"
-        self.emit(n.name, "forward", "activation", sums, code, expr,
-                  lambda v: softmax([v[j] for j in idx])[i], node=n.name)
+        numeric = Call("softmax_at", (Num(float(i)), *(Name(x) for x in sums)))  # overflow-safe
+        self.emit(n.name, "forward", "activation", sums, code, expr, numeric, node=n.name)
 
     def loss_expr(self) -> Node:
         pairs = [(t, self.vname(o)) for t, o in zip(self.targets, self.sc.outputs)]
@@ -276,63 +285,49 @@ class _Builder:
         return Unary("-", _sum([Binary("*", Name(t), Call("log", (Name(p),))) for t, p in pairs]))
 
     def loss(self) -> None:
-        s = self.slot
         pairs = [(t, self.vname(o)) for t, o in zip(self.targets, self.sc.outputs)]
-        idx = [(s[t], s[p]) for t, p in pairs]
-        n = float(len(idx))
         kind = self.sc.loss
         if kind == "mse":
-            def kernel(v: list[float]) -> float:
-                acc = 0.0
-                for t, p in idx:
-                    d = v[t] - v[p]
-                    acc += d * d
-                return acc if n == 1.0 else acc / n
-
+            squares = []
+            for t, p in pairs:
+                d = Binary("-", Name(t), Name(p))
+                squares.append(Binary("*", d, d))
+            numeric = _sum(squares) if len(pairs) == 1 else Binary("/", _sum(squares), Num(float(len(pairs))))
             sq = [f"({t} - {p}) ** 2" for t, p in pairs]
             code = sq[0] if len(sq) == 1 else f"({' + '.join(sq)}) / {len(sq)}"
         elif kind == "binary_cross_entropy":
-            (t0, p0), = idx
-
-            def kernel(v: list[float]) -> float:
-                y, p = v[t0], v[p0]
-                return -(xlog(y, p) + xlog(1.0 - y, 1.0 - p))
-
             (t, p), = pairs
+            one = Num(1.0)
+            numeric = Unary("-", Binary("+", Call("xlog", (Name(t), Name(p))),
+                                        Call("xlog", (Binary("-", one, Name(t)), Binary("-", one, Name(p))))))
             code = f"-({t} * log({p}) + (1 - {t}) * log(1 - {p}))"
         else:
-            def kernel(v: list[float]) -> float:
-                acc = 0.0
-                for t, p in idx:
-                    acc += xlog(v[t], v[p])
-                return -acc
-
+            numeric = Unary("-", _sum([Call("xlog", (Name(t), Name(p))) for t, p in pairs]))
             code = "-(" + " + ".join(f"{t} * log({p})" for t, p in pairs) + ")"
         reads = [x for pair in pairs for x in pair]
-        self.emit("L", "loss", "loss", reads, f"L = {code}", self.loss_expr(), kernel, node="L")
+        self.emit("L", "loss", "loss", reads, f"L = {code}", self.loss_expr(), numeric, node="L")
 
     def local_partials(self) -> None:
         # d_L_d_<output>: the loss's own partials; they are also the outputs' totals
-        s = self.slot
         expr = self.loss_expr()
-        n = float(len(self.sc.outputs))
+        count = len(self.sc.outputs)
+        one = Num(1.0)
         for t, o in zip(self.targets, self.sc.outputs):
             p, name = self.vname(o), f"d_L_d_{self.pname(o)}"
-            ti, pi = s[t], s[p]
+            y, q = Name(t), Name(p)
             if self.sc.loss == "mse":
-                kernel = (lambda v, ti=ti, pi=pi: -2.0 * (v[ti] - v[pi])) if n == 1.0 else \
-                         (lambda v, ti=ti, pi=pi: -2.0 * (v[ti] - v[pi]) / n)
-                code = f"-2 * ({t} - {p})" + ("" if n == 1.0 else f" / {len(self.sc.outputs)}")
+                numeric: Node = Binary("*", Num(-2.0), Binary("-", y, q))
+                if count != 1:
+                    numeric = Binary("/", numeric, Num(float(count)))
+                code = f"-2 * ({t} - {p})" + ("" if count == 1 else f" / {count}")
             elif self.sc.loss == "binary_cross_entropy":
-                def kernel(v: list[float], ti: int = ti, pi: int = pi) -> float:
-                    y, q = v[ti], v[pi]
-                    return -(safe_div(y, q) - safe_div(1.0 - y, 1.0 - q))
-
+                numeric = Unary("-", Binary("-", Call("safe_div", (y, q)),
+                                            Call("safe_div", (Binary("-", one, y), Binary("-", one, q)))))
                 code = f"-({t} / {p} - (1 - {t}) / (1 - {p}))"
             else:
-                kernel = lambda v, ti=ti, pi=pi: -safe_div(v[ti], v[pi])  # noqa: E731
+                numeric = Unary("-", Call("safe_div", (y, q)))
                 code = f"-{t} / {p}"
-            self.emit(name, "backward", "partial", (t, p), f"{name} = {code}", expr, kernel,
+            self.emit(name, "backward", "partial", (t, p), f"{name} = {code}", expr, numeric,
                       of="L", wrt=self.pname(o), node=o)
             self.terms[o] = ((name,),)
         # then every unit's partials, from the output layer back to the first
@@ -352,21 +347,18 @@ class _Builder:
 
         The unit is a neuron's output ``act(sum)`` for elementwise activations
         (the note's d_h1_d_w1) or a softmax layer's ``sum_o1`` itself."""
-        s = self.slot
         of = self.pname(unit)
         sname = f"sum_{n.name}"
         sum_expr = self.sum_expr(n)
         if layer is None:
             base_expr, subs = sum_expr, ()
-            dcode, dk = "", None
+            dcode, deriv = "", None
         else:
-            act_name = layer.activation
             act = _activation(layer)
-            base_expr = activation_expr(act_name, layer.custom, sum_expr)
+            base_expr = activation_expr(layer.activation, layer.custom, sum_expr)
             subs = ((sname, sum_expr),)
             dcode = act.deriv_code(sname)
-            si, ai, deriv = s[sname], s[n.name], act.deriv
-            dk = (lambda v: deriv(v[si], v[ai])) if act_name != "linear" else None
+            deriv = self.deriv(layer, n)
         first_layer = n.layer == 0
         items = [(w, a, "weight") for w, a in n.weights]
         if n.bias:
@@ -375,45 +367,33 @@ class _Builder:
             items += [(a, w, "input") for w, a in n.weights]
         for wrt, other, what in items:
             name = f"d_{of}_d_{wrt}"
-            oi = s[other] if other else None
             if what == "bias":
                 code = dcode or "1"
-                kernel = dk if dk else _const(1.0)
+                numeric = deriv or Num(1.0)
                 reads = (sname,) if dcode else ()
             else:
                 code = f"{other} * {dcode}" if dcode and dcode != "1" else other
-                if dk:
-                    kernel = (lambda v, oi=oi: v[oi] * deriv(v[si], v[ai]))
-                else:
-                    kernel = _copy(oi)
+                numeric = Binary("*", Name(other), deriv) if deriv else Name(other)
                 reads = (other, sname) if dcode and dcode != "1" else (other,)
-            self.emit(name, "backward", "partial", reads, f"{name} = {code}", base_expr, kernel,
+            self.emit(name, "backward", "partial", reads, f"{name} = {code}", base_expr, numeric,
                       of=of, wrt=wrt, subs=subs, node=n.name)
             self.consumers.setdefault(wrt, []).append((unit, name))
 
     def softmax_partials(self, neurons: list[Neuron]) -> None:
-        s = self.slot
         sums = [f"sum_{n.name}" for n in neurons]
         for i, n in enumerate(neurons):
             expr = Binary("/", Call("exp", (Name(sums[i]),)), _sum([Call("exp", (Name(x),)) for x in sums]))
-            oi = s[n.name]
             for j, m in enumerate(neurons):
                 name = f"d_{n.name}_d_{sums[j]}"
                 if i == j:
                     # 1 - o_i is summed from the other outputs: exact where o_i rounds near 1
                     code, reads = f"{n.name} * (1 - {n.name})", (n.name,)
-                    others = [s[m.name] for m in neurons if m is not n]
-
-                    def kernel(v: list[float], oi: int = oi, others: list[int] = others) -> float:
-                        rest = 0.0
-                        for k in others:
-                            rest += v[k]
-                        return v[oi] * rest
+                    others = [Name(k.name) for k in neurons if k is not n]
+                    numeric = Binary("*", Name(n.name), _sum(others) if others else Num(0.0))
                 else:
-                    mj = s[m.name]
                     code, reads = f"-{n.name} * {m.name}", (n.name, m.name)
-                    kernel = lambda v, oi=oi, mj=mj: -v[oi] * v[mj]  # noqa: E731
-                self.emit(name, "backward", "partial", reads, f"{name} = {code}", expr, kernel,
+                    numeric = Binary("*", Unary("-", Name(n.name)), Name(m.name))
+                self.emit(name, "backward", "partial", reads, f"{name} = {code}", expr, numeric,
                           of=n.name, wrt=sums[j], node=n.name)
                 self.consumers.setdefault(sums[j], []).append((n.name, name))
 
@@ -431,13 +411,10 @@ class _Builder:
         terms = tuple(self.upstream(c) + (partial,) for c, partial in self.consumers[wrt])
         self.terms[wrt] = terms
         name = f"d_L_d_{self.pname(wrt)}"
-        s = self.slot
-        kernel = sum_of_products(tuple(tuple(s[f] for f in t) for t in terms))
-
         code = " + ".join(" * ".join(t) for t in terms)
-        expr = _sum([_product(t) for t in terms])
+        expr = total_expr(terms)
         reads = tuple(dict.fromkeys(f for t in terms for f in t))
-        self.emit(name, "backward", "total", reads, f"{name} = {code}", expr, kernel,
+        self.emit(name, "backward", "total", reads, f"{name} = {code}", expr,
                   of="L", wrt=self.pname(wrt), terms=terms, node=node)
 
     def totals(self) -> None:
@@ -455,39 +432,21 @@ class _Builder:
                     self.emit_total(n.bias, n.bias)
 
     def updates(self) -> None:
-        s = self.slot
-        li = s["learn_rate"]
         for n in self.sc.neurons:
             for p in [w for w, _ in n.weights] + ([n.bias] if n.bias else []):
                 g = f"d_L_d_{p}"
-                pi, gi = s[p], s[g]
-                expr = Binary("-", Name(p), Binary("*", Name("learn_rate"), Name(g)))
-                self.emit(p, "update", "update", (p, "learn_rate", g), f"{p} -= learn_rate * {g}", expr,
-                          lambda v, pi=pi, gi=gi: v[pi] - v[li] * v[gi], node=p)
+                self.emit(p, "update", "update", (p, "learn_rate", g), f"{p} -= learn_rate * {g}",
+                          update_expr(p, g), node=p)
 
 
-def sum_of_products(idx: tuple[tuple[int, ...], ...]) -> Kernel:
-    """A kernel for sum(prod(v[i] for i in term) for term in idx), left to right;
-    the common short shapes get a closure of their own (this is the hot loop)."""
-    if len(idx) == 1:
-        t = idx[0]
-        if len(t) == 2:
-            a, b = t
-            return lambda v: v[a] * v[b]
-        if len(t) == 3:
-            a, b, c = t
-            return lambda v: v[a] * v[b] * v[c]
+def update_expr(param: str, gradient: str) -> Node:
+    """``param - learn_rate * gradient``: the defining expression of an update."""
+    return Binary("-", Name(param), Binary("*", Name("learn_rate"), Name(gradient)))
 
-    def kernel(v: list[float]) -> float:
-        total = 0.0
-        for k, term in enumerate(idx):
-            p = v[term[0]]
-            for f in term[1:]:
-                p *= v[f]
-            total = p if k == 0 else total + p
-        return total
 
-    return kernel
+def total_expr(terms: Sequence[Sequence[str]]) -> Node:
+    """A chain-rule total: the sum of products of op names, left to right."""
+    return _sum([_product(t) for t in terms])
 
 
 def _activation(layer: Layer) -> Activation:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from .fast import epoch_loss_function, sample_runner
+from .fast import epoch_loss_function, sample_runner, vector_network
 from .program import Program
 
 
@@ -33,6 +33,18 @@ def epoch_loss(program: Program, params: Sequence[float], v: list[float] | None 
 def train(program: Program, params: Sequence[float], epochs: int,
           on_epoch: Callable[[int, float], None] | None = None) -> TrainResult:
     """Train ``epochs`` epochs of per-sample gradient descent from ``params``."""
+    fused = program.fused
+    if fused is not None and vector_network(program) is None:
+        # generated code for the whole run; with a callback, one epoch per call
+        if on_epoch is None:
+            params, losses = fused.train(params, epochs)
+        else:
+            losses = []
+            for e in range(epochs):
+                params, (loss,) = fused.train(params, 1)
+                losses.append(loss)
+                on_epoch(e, loss)
+        return TrainResult(losses, dict(zip(program.parameters, params)))
     step = sample_runner(program)
     loss_of = epoch_loss_function(program)
     order = range(len(program.scenario.samples))

@@ -4,7 +4,6 @@ and hostile formulas rejected with one clear line."""
 
 from __future__ import annotations
 
-import builtins
 import json
 import math
 import os
@@ -21,6 +20,8 @@ from nnstep.errors import ScenarioError
 from nnstep.program import build_program
 from nnstep.scenario import parse_scenario
 from nnstep.train import train
+
+from guards import forbid_dynamic_evaluation
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -478,9 +479,6 @@ def test_custom_output_cannot_take_binary_cross_entropy():
 
 
 def test_nothing_is_evaluated_while_a_graph_is_loaded_built_derived_and_stepped(monkeypatch):
-    import sympy
-    from sympy.parsing import sympy_parser
-
     from nnstep.symbolic import Symbolic
 
     def everything() -> None:
@@ -493,18 +491,8 @@ def test_nothing_is_evaluated_while_a_graph_is_loaded_built_derived_and_stepped(
                 sy.formula(op)
 
     everything()  # warm up: importing runs exec
-    calls = []
-
-    def forbidden(*args, **kwargs):
-        calls.append(args[:1])
-        raise AssertionError("dynamic evaluation used")
-
     with monkeypatch.context() as patch:
-        for name in ("eval", "exec", "compile"):
-            patch.setattr(builtins, name, forbidden)
-        patch.setattr(sympy, "sympify", forbidden)
-        patch.setattr(sympy, "lambdify", forbidden)
-        patch.setattr(sympy_parser, "parse_expr", forbidden)
+        calls = forbid_dynamic_evaluation(patch)
         everything()
     assert calls == []
 

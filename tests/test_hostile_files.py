@@ -3,7 +3,6 @@ never a hang, never code execution."""
 
 from __future__ import annotations
 
-import builtins
 import re
 import subprocess
 import sys
@@ -17,6 +16,8 @@ import nnstep
 from nnstep.errors import NNStepError
 from nnstep.program import build_program
 from nnstep.scenario import bundled, parse_scenario
+
+from guards import forbid_dynamic_evaluation
 
 ROOT = Path(__file__).resolve().parents[1]
 BAD = sorted((ROOT / "tests" / "corpus" / "bad").glob("*.toml"))
@@ -103,34 +104,9 @@ def test_mutated_files_load_or_fail_cleanly(case):
 
 
 def test_no_eval_exec_or_sympify_while_loading_checking_and_tracing(monkeypatch):
-    import sympy
-    import sympy.parsing.sympy_parser as sp_parser
-
     from nnstep.trace import trace_rows
 
-    real_exec, real_compile = builtins.exec, builtins.compile
-    reached = []
-
-    def forbidden(*args, **kwargs):
-        reached.append(args[:1])
-        raise AssertionError("forbidden call reached")
-
-    def guarded_exec(code, *args, **kwargs):
-        # the import system executes compiled module files; text is never executed
-        if isinstance(code, str | bytes) or not Path(code.co_filename).is_file():
-            return forbidden(code)
-        return real_exec(code, *args, **kwargs)
-
-    def guarded_compile(source, filename, *args, **kwargs):
-        if not str(filename).endswith(".py"):
-            return forbidden(source)
-        return real_compile(source, filename, *args, **kwargs)
-
-    for target, name, fn in [(builtins, "eval", forbidden), (builtins, "exec", guarded_exec),
-                             (builtins, "compile", guarded_compile), (sympy, "sympify", forbidden),
-                             (sympy, "parse_expr", forbidden), (sp_parser, "parse_expr", forbidden),
-                             (sympy, "lambdify", forbidden)]:
-        monkeypatch.setattr(target, name, fn)
+    reached = forbid_dynamic_evaluation(monkeypatch)
     traced = 0
     for path in [*bundled(), *BAD]:
         try:
