@@ -23,12 +23,15 @@ Two shapes come from the same trees, so they are the same arithmetic to the bit:
 from __future__ import annotations
 
 import ast
+import gc
+import operator
 import re
 import types
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from functools import cache, cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from .expr import Binary, Call, Name, Node, Num, Unary
 
@@ -36,6 +39,7 @@ if TYPE_CHECKING:
     from .program import Program
 
 Kernel = Callable[[list[float]], float]
+_T = TypeVar("_T", bound=ast.AST)
 #: The file name of generated code (tests allow ``compile`` for exactly this).
 FILENAME = "<nnstep generated>"
 #: Every identifier generated code may contain.
@@ -72,6 +76,23 @@ def children(node: Node) -> tuple[Node, ...]:
 
 
 _ARITH = {"+": ast.Add, "-": ast.Sub, "*": ast.Mult}
+#: Deeper expressions are cut into temporaries (Python's compiler recurses).
+MAX_DEPTH = 50
+
+
+class _Shared:
+    """Common-subexpression bookkeeping of one straight-line block: a subtree's
+    key is its shape and how many times each name it reads has been written."""
+
+    def __init__(self, gen: _Generator) -> None:
+        self.gen = gen
+        self.version: Counter[str] = Counter()
+        self.counts: Counter[tuple[int, tuple[int, ...]]] = Counter()
+        self.temps: dict[tuple[int, tuple[int, ...]], str] = {}
+
+    def key(self, node: Node) -> tuple[int, tuple[int, ...]]:
+        shape, reads = self.gen.canonical(node)
+        return shape, tuple(self.version[n] for n in sorted(reads))
 
 
 class _Generator:
@@ -84,113 +105,132 @@ class _Generator:
         self.fnames: dict[str, str] = {}
         self.temps = 0
         self.labels: dict[tuple, int] = {}
-        self.shapes: dict[int, tuple[Node, tuple[int, tuple[str, ...]]]] = {}
+        self.shapes: dict[int, tuple[Node, tuple[int, frozenset[str]]]] = {}
 
     def func(self, key: str) -> ast.expr:
         if key not in self.fnames:
             name = f"f{len(self.fnames)}"
             self.fnames[key] = name
             self.namespace[name] = self.functions[key]
-        return ast.Name(self.fnames[key], ast.Load())
+        return _at(ast.Name(self.fnames[key], ast.Load()))
 
-    def node(self, node: Node, load: Callable[[int], ast.expr], kid: Callable[[Node], ast.expr]) -> ast.expr:
-        """``node`` as an expression, its children made by ``kid`` (the same
-        meaning as :func:`nnstep.expr.compile_numeric`)."""
-        if isinstance(node, Num):
-            return ast.Constant(float(node.value))
-        if isinstance(node, Name):
-            return load(self.slot[node.id])
-        args = [kid(c) for c in children(node)]
+    def make(self, node: Node, args: list[ast.expr]) -> ast.expr:
+        """One tree node as an expression over its children's expressions ``args``
+        (the meaning :func:`nnstep.expr.compile_numeric` gives it)."""
         if isinstance(node, Unary):
             if node.op == "-":
-                return ast.UnaryOp(ast.USub(), args[0])
+                return _at(ast.UnaryOp(ast.USub(), args[0]))
             if node.op == "+":
                 return args[0]
         elif isinstance(node, Binary):
             if node.op in _ARITH:
-                return ast.BinOp(args[0], _ARITH[node.op](), args[1])
+                return _at(ast.BinOp(args[0], _ARITH[node.op](), args[1]))
             if node.op == "/" and isinstance(node.right, Num) and node.right.value != 0.0:
-                return ast.BinOp(args[0], ast.Div(), args[1])  # safe_div(a, b) is a / b for b != 0
+                return _at(ast.BinOp(args[0], ast.Div(), args[1]))  # safe_div(a, b) is a / b for b != 0
             if node.op in ("/", "**"):
-                return ast.Call(self.func("safe_div" if node.op == "/" else "power"), args, [])
+                return _at(ast.Call(self.func("safe_div" if node.op == "/" else "power"), args, []))
         elif isinstance(node, Call):
-            return ast.Call(self.func(node.func), args, [])
+            return _at(ast.Call(self.func(node.func), args, []))
         raise ValueError(f"no numeric form for {node!r}")
 
-    def expression(self, node: Node, load: Callable[[int], ast.expr]) -> ast.expr:
-        return self.node(node, load, lambda c: self.expression(c, load))
+    def temp(self, value: ast.expr, sink: list[ast.stmt]) -> ast.expr:
+        name = f"t{self.temps}"
+        self.temps += 1
+        sink.append(_assign(name, value))
+        return _at(ast.Name(name, ast.Load()))
 
-    def canonical(self, node: Node) -> tuple[int, tuple[str, ...]]:
+    def expression(self, root: Node, load: Callable[[int], ast.expr], sink: list[ast.stmt],
+                   shared: _Shared | None = None) -> ast.expr:
+        """``root`` as an expression; statements it needs first go to ``sink``.
+
+        Iterative, so a sum over 512 inputs is no deeper than any other tree; an
+        expression nested deeper than :data:`MAX_DEPTH` is cut into temporaries
+        (the same operations in the same order).  With ``shared``, a subtree already
+        computed on the same inputs is reused and one that will be is kept."""
+        done: dict[int, tuple[ast.expr, int]] = {}
+        stack: list[tuple[Node, bool]] = [(root, False)]
+        while stack:
+            node, expanded = stack.pop()
+            if not expanded and id(node) in done:
+                continue
+            if isinstance(node, Num):
+                done[id(node)] = _at(ast.Constant(float(node.value))), 1
+                continue
+            if isinstance(node, Name):
+                done[id(node)] = load(self.slot[node.id]), 1
+                continue
+            key = shared.key(node) if shared is not None else None
+            if key is not None and key in shared.temps:  # type: ignore[union-attr]
+                done[id(node)] = _at(ast.Name(shared.temps[key], ast.Load())), 1  # type: ignore[union-attr]
+                continue
+            if not expanded:
+                stack.append((node, True))
+                stack.extend((c, False) for c in reversed(children(node)))
+                continue
+            kids = [done[id(c)] for c in children(node)]
+            e = self.make(node, [k[0] for k in kids])
+            depth = 1 + max((k[1] for k in kids), default=0)
+            if shared is not None and shared.counts[key] > 1:  # type: ignore[index]
+                e, depth = self.temp(e, sink), 1
+                shared.temps[key] = e.id  # type: ignore[index,attr-defined]
+            elif depth > MAX_DEPTH:
+                e, depth = self.temp(e, sink), 1
+            done[id(node)] = e, depth
+        return done[id(root)][0]
+
+    def canonical(self, root: Node) -> tuple[int, frozenset[str]]:
         """A number for the tree's shape (equal for equal trees) and the names it
         reads; computed once per node object (trees share subtrees)."""
-        hit = self.shapes.get(id(node))
-        if hit is not None:
-            return hit[1]
-        if isinstance(node, Num):
-            label: tuple = ("num", float(node.value).hex())
-            reads: tuple[str, ...] = ()
-        elif isinstance(node, Name):
-            label, reads = ("name", node.id), (node.id,)
-        else:
-            kids = [self.canonical(c) for c in children(node)]
-            op = node.func if isinstance(node, Call) else node.op  # type: ignore[union-attr]
-            label = (type(node).__name__, op, *(k[0] for k in kids))
-            reads = tuple(sorted({n for k in kids for n in k[1]}))
-        result = self.labels.setdefault(label, len(self.labels)), reads
-        self.shapes[id(node)] = (node, result)  # the node is kept so that its id stays its own
-        return result
+        stack: list[tuple[Node, bool]] = [(root, False)]
+        while stack:
+            node, expanded = stack.pop()
+            if id(node) in self.shapes:
+                continue
+            if isinstance(node, Num):
+                label: tuple = ("num", float(node.value).hex())
+                reads: frozenset[str] = frozenset()
+            elif isinstance(node, Name):
+                label, reads = ("name", node.id), frozenset((node.id,))
+            elif not expanded:
+                stack.append((node, True))
+                stack.extend((c, False) for c in children(node))
+                continue
+            else:
+                kids = [self.shapes[id(c)][1] for c in children(node)]
+                op = node.func if isinstance(node, Call) else node.op  # type: ignore[union-attr]
+                label = (type(node).__name__, op, *(k[0] for k in kids))
+                reads = frozenset().union(*(k[1] for k in kids))
+            # the node is kept so that its id stays its own
+            self.shapes[id(node)] = (node, (self.labels.setdefault(label, len(self.labels)), reads))
+        return self.shapes[id(root)][1]
 
     def block(self, ops: Sequence[tuple[int, Node]], names: Sequence[str]) -> list[ast.stmt]:
         """Straight-line statements ``s<out> = <tree>`` for ``ops`` on locals, with
         every subexpression that occurs twice on the same inputs computed once."""
         def local(i: int) -> ast.expr:
-            return ast.Name(f"s{i}", ast.Load())
+            return _at(ast.Name(f"s{i}", ast.Load()))
 
-        version: Counter[str] = Counter()
-
-        def key(node: Node) -> tuple[int, tuple[int, ...]]:
-            shape, reads = self.canonical(node)
-            return shape, tuple(version[n] for n in reads)
-
-        counts: Counter[tuple[int, tuple[int, ...]]] = Counter()
-
-        def count(node: Node) -> None:
-            if isinstance(node, Num | Name):
-                return
-            k = key(node)
-            counts[k] += 1
-            if counts[k] == 1:
-                for c in children(node):
-                    count(c)
-
+        shared = _Shared(self)
         for out, tree in ops:
-            count(tree)
-            version[names[out]] += 1
-        version.clear()
+            stack = [tree]
+            while stack:
+                node = stack.pop()
+                if isinstance(node, Num | Name):
+                    continue
+                k = shared.key(node)
+                shared.counts[k] += 1
+                if shared.counts[k] == 1:
+                    stack.extend(children(node))
+            shared.version[names[out]] += 1
+        shared.version.clear()
         stmts: list[ast.stmt] = []
-        temps: dict[tuple[int, tuple[int, ...]], str] = {}
-
-        def emit(node: Node) -> ast.expr:
-            if isinstance(node, Num | Name):
-                return self.node(node, local, emit)
-            k = key(node)
-            if k in temps:
-                return ast.Name(temps[k], ast.Load())
-            e = self.node(node, local, emit)
-            if counts[k] < 2:
-                return e
-            name = temps[k] = f"t{self.temps}"
-            self.temps += 1
-            stmts.append(_assign(name, e))
-            return ast.Name(name, ast.Load())
-
         for out, tree in ops:
-            stmts.append(_assign(f"s{out}", emit(tree)))
-            version[names[out]] += 1
+            stmts.append(_assign(f"s{out}", self.expression(tree, local, stmts, shared)))
+            shared.version[names[out]] += 1
         return stmts
 
     def build(self, defs: list[ast.FunctionDef]) -> dict[str, types.FunctionType]:
-        module = ast.fix_missing_locations(ast.Module(defs, []))
+        module = ast.Module(defs, [])
         code = compile(module, FILENAME, "exec")
         return {c.co_name: types.FunctionType(c, self.namespace) for c in code.co_consts
                 if isinstance(c, types.CodeType)}
@@ -217,35 +257,117 @@ def check_generated(module: ast.Module) -> None:
             raise RuntimeError(f"generated code may not hold the constant {node.value!r}")
 
 
+def _at(node: _T) -> _T:
+    """``node`` with a source position (all generated code is at line 1)."""
+    node.lineno = node.end_lineno = 1  # type: ignore[attr-defined]
+    node.col_offset = node.end_col_offset = 0  # type: ignore[attr-defined]
+    return node
+
+
 def _assign(name: str, value: ast.expr) -> ast.stmt:
-    return ast.Assign([ast.Name(name, ast.Store())], value)
+    return _at(ast.Assign([_at(ast.Name(name, ast.Store()))], value))
 
 
 def _store_tuple(names: Sequence[str]) -> ast.expr:
-    return ast.Tuple([ast.Name(n, ast.Store()) for n in names], ast.Store())
+    return _at(ast.Tuple([_at(ast.Name(n, ast.Store())) for n in names], ast.Store()))
 
 
 def _load_list(names: Sequence[str]) -> ast.expr:
-    return ast.List([ast.Name(n, ast.Load()) for n in names], ast.Load())
+    return _at(ast.List([_at(ast.Name(n, ast.Load())) for n in names], ast.Load()))
 
 
 def _def(name: str, args: Sequence[str], body: list[ast.stmt]) -> ast.FunctionDef:
-    arguments = ast.arguments(posonlyargs=[], args=[ast.arg(a) for a in args], kwonlyargs=[],
+    arguments = ast.arguments(posonlyargs=[], args=[_at(ast.arg(a)) for a in args], kwonlyargs=[],
                               kw_defaults=[], defaults=[])
-    return ast.FunctionDef(name=name, args=arguments, body=body, decorator_list=[])
+    return _at(ast.FunctionDef(name=name, args=arguments, body=body, decorator_list=[]))
+
+
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """Pause the cycle collector while building: a big program makes millions of
+    tree objects, and collecting them again and again took most of the time."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def compile_kernels(numeric: Sequence[tuple[int, Node]], slot: Mapping[str, int],
                     functions: Mapping[str, Callable[..., float]] = {}) -> tuple[tuple[int, Kernel], ...]:  # noqa: B006
-    """One kernel ``v -> value`` per op, from its numeric tree on the slot list ``v``."""
-    gen = _Generator(slot, functions)
+    """One kernel ``v -> value`` per op, from its numeric tree on the slot list ``v``.
 
-    def item(i: int) -> ast.expr:
-        return ast.Subscript(ast.Name("v", ast.Load()), ast.Constant(i), ast.Load())
+    Kernels are closures (cheap to make: a 46,000-op network builds in about a
+    second), doing each tree's operations in the tree's order exactly as the
+    generated code does; a chain such as a 512-term sum is a loop, not recursion."""
+    table = {**kernel_functions(), **functions}
+    return tuple((out, _closure(tree, slot, table)) for out, tree in numeric)
 
-    defs = [_def(f"k{j}", ["v"], [ast.Return(gen.expression(tree, item))]) for j, (_, tree) in enumerate(numeric)]
-    made = gen.build(defs)
-    return tuple((out, made[f"k{j}"]) for j, (out, _) in enumerate(numeric))
+
+_OPERATOR = {"+": operator.add, "-": operator.sub, "*": operator.mul}
+
+
+def _closure(node: Node, slot: Mapping[str, int], table: Mapping[str, Callable[..., float]]) -> Kernel:
+    if isinstance(node, Num):
+        value = float(node.value)
+        return lambda v: value
+    if isinstance(node, Name):
+        return operator.itemgetter(slot[node.id])
+    if isinstance(node, Binary):
+        spine = []  # a left-deep chain a + b - c * d ...: its links from the top
+        while isinstance(node, Binary):
+            spine.append(node)
+            node = node.left
+        first = _closure(node, slot, table)
+        links = [(_binary(b), _closure(b.right, slot, table)) for b in reversed(spine)]
+        if len(links) == 1:
+            (op, g), = links
+            if isinstance(node, Name) and isinstance(spine[0].right, Name):
+                a, b = slot[node.id], slot[spine[0].right.id]  # type: ignore[union-attr]
+                if op is operator.mul:
+                    return lambda v: v[a] * v[b]
+                return lambda v: op(v[a], v[b])
+            return lambda v: op(first(v), g(v))
+
+        def chain(v: list[float]) -> float:
+            acc = first(v)
+            for op, g in links:
+                acc = op(acc, g(v))
+            return acc
+
+        return chain
+    parts = [_closure(c, slot, table) for c in children(node)]
+    if isinstance(node, Unary):
+        f = parts[0]
+        if node.op == "-":
+            return lambda v: -f(v)
+        if node.op == "+":
+            return f
+    elif isinstance(node, Call):
+        fn = table[node.func]
+        if len(parts) == 1:
+            f = parts[0]
+            return lambda v: fn(f(v))
+        if len(parts) == 2:
+            f, g = parts
+            return lambda v: fn(f(v), g(v))
+        return lambda v: fn(*[p(v) for p in parts])
+    raise ValueError(f"no numeric form for {node!r}")
+
+
+def _binary(node: Binary) -> Callable[[float, float], float]:
+    """The operation of one link, as :meth:`_Generator.make` writes it."""
+    if node.op in _OPERATOR:
+        return _OPERATOR[node.op]
+    if node.op == "/" and isinstance(node.right, Num) and node.right.value != 0.0:
+        return operator.truediv
+    if node.op in ("/", "**"):
+        from . import scalar
+
+        return scalar.safe_div if node.op == "/" else scalar.power
+    raise ValueError(f"no numeric form for {node!r}")
 
 
 class Fused:
@@ -263,27 +385,29 @@ class Fused:
 
     def _generate(self, name: str, args: list[str], body: Callable[[_Generator], list[ast.stmt]]) -> Callable:
         gen = _Generator(self.program.slot, self.program.functions)
-        lr = _assign(f"s{self.program.slot['learn_rate']}", ast.Constant(float(self.program.scenario.learning_rate)))
+        rate = _at(ast.Constant(float(self.program.scenario.learning_rate)))
+        lr = _assign(f"s{self.program.slot['learn_rate']}", rate)
         head = [lr, _assign_tuple(self.params, "_p")] if self.params else [lr]
         gen.namespace.update(_data=self.data, _n=len(self.data), _range=range)
-        return gen.build([_def(name, args, [*head, *body(gen)])])[name]
+        with _no_gc():
+            return gen.build([_def(name, args, [*head, *body(gen)])])[name]
 
     def _each_sample(self, body: list[ast.stmt]) -> ast.stmt:
-        target = _store_tuple(self.row) if self.row else ast.Name("_x", ast.Store())
-        return ast.For(target, _load("_data"), body, [])
+        target = _store_tuple(self.row) if self.row else _at(ast.Name("_x", ast.Store()))
+        return _at(ast.For(target, _load("_data"), body, []))
 
     def _loss_loop(self, gen: _Generator) -> list[ast.stmt]:
         """``_total`` = the sum over samples of each sample's loss, in order."""
         loss = _load(f"s{self.program.slot[self.program.loss]}")
-        add = _assign("_total", ast.BinOp(_load("_total"), ast.Add(), loss))
-        return [_assign("_total", ast.Constant(0.0)),
+        add = _assign("_total", _at(ast.BinOp(_load("_total"), ast.Add(), loss)))
+        return [_assign("_total", _at(ast.Constant(0.0))),
                 self._each_sample([*gen.block(self.ops[: self.program.loss_end], self.names), add])]
 
     @cached_property
     def _step(self) -> Callable[[Sequence[float], tuple[float, ...]], list[float]]:
         unpack = [_assign_tuple(self.row, "_x")] if self.row else []
         return self._generate("_step", ["_p", "_x"], lambda gen: [
-            *unpack, *gen.block(self.ops, self.names), ast.Return(_load_list(self.params))])
+            *unpack, *gen.block(self.ops, self.names), _at(ast.Return(_load_list(self.params)))])
 
     def step(self, params: Sequence[float], sample: int) -> list[float]:
         """Parameters after one sample's forward, backward and update."""
@@ -291,8 +415,8 @@ class Fused:
 
     @cached_property
     def _loss(self) -> Callable[[Sequence[float]], float]:
-        mean = ast.BinOp(_load("_total"), ast.Div(), _load("_n"))
-        return self._generate("_loss", ["_p"], lambda gen: [*self._loss_loop(gen), ast.Return(mean)])
+        mean = _at(ast.BinOp(_load("_total"), ast.Div(), _load("_n")))
+        return self._generate("_loss", ["_p"], lambda gen: [*self._loss_loop(gen), _at(ast.Return(mean))])
 
     def loss(self, params: Sequence[float]) -> float:
         """The mean of the samples' losses under ``params`` (the note's epoch loss)."""
@@ -301,13 +425,13 @@ class Fused:
     @cached_property
     def train(self) -> Callable[[Sequence[float], int], tuple[list[float], list[float]]]:
         """(parameters, epochs) -> (parameters after them, the epoch loss after each)."""
-        mean = ast.BinOp(_load("_total"), ast.Div(), _load("_n"))
-        append = ast.Expr(ast.Call(ast.Attribute(_load("_losses"), "append", ast.Load()), [mean], []))
+        mean = _at(ast.BinOp(_load("_total"), ast.Div(), _load("_n")))
+        append = _at(ast.Expr(_at(ast.Call(_at(ast.Attribute(_load("_losses"), "append", ast.Load())), [mean], []))))
         return self._generate("_train", ["_p", "_count"], lambda gen: [
-            _assign("_losses", ast.List([], ast.Load())),
-            ast.For(ast.Name("_e", ast.Store()), ast.Call(_load("_range"), [_load("_count")], []),
-                    [self._each_sample(gen.block(self.ops, self.names)), *self._loss_loop(gen), append], []),
-            ast.Return(ast.Tuple([_load_list(self.params), _load("_losses")], ast.Load()))])
+            _assign("_losses", _at(ast.List([], ast.Load()))),
+            _at(ast.For(_at(ast.Name("_e", ast.Store())), _at(ast.Call(_load("_range"), [_load("_count")], [])),
+                    [self._each_sample(gen.block(self.ops, self.names)), *self._loss_loop(gen), append], [])),
+            _at(ast.Return(_at(ast.Tuple([_load_list(self.params), _load("_losses")], ast.Load()))))])
 
 
 def fuse(program: Program) -> Fused | None:
@@ -316,8 +440,8 @@ def fuse(program: Program) -> Fused | None:
 
 
 def _load(name: str) -> ast.expr:
-    return ast.Name(name, ast.Load())
+    return _at(ast.Name(name, ast.Load()))
 
 
 def _assign_tuple(names: Sequence[str], source: str) -> ast.stmt:
-    return ast.Assign([_store_tuple(names)], ast.Name(source, ast.Load()))
+    return _at(ast.Assign([_store_tuple(names)], _at(ast.Name(source, ast.Load()))))

@@ -154,3 +154,26 @@ def test_a_repeated_subexpression_is_computed_once_per_sample():
     gen = codegen._Generator(slot, {})
     stmts = gen.block([(1, twice), (0, Num(2.0)), (1, twice)], ["a", "b"])
     assert sum(isinstance(n, ast.Call) for s in stmts for n in ast.walk(s)) == 2
+
+
+def test_a_wide_layer_builds_without_deep_recursion_and_all_paths_agree():
+    # 300 inputs: each sum is a 300-link chain, deeper than Python's compiler and
+    # the recursion limit would allow written as one nested expression
+    n_in = 300
+    inputs = ", ".join(f'"i{j}"' for j in range(n_in))
+    xs = [[round(0.01 * ((j * 7 + k) % 23 - 11), 2) for j in range(n_in)] for k in range(2)]
+    text = (f'[network]\ninputs = [{inputs}]\n'
+            'layers = [{ neurons = 3, activation = "tanh" }, { neurons = 1, activation = "sigmoid" }]\n'
+            'loss = "mse"\n[parameters]\nseed = 5\n[training]\nlearning_rate = 0.2\nepochs = 2\n'
+            + "".join(f'[[samples]]\nname = "s{k}"\nx = {x}\ny = [{k}]\n' for k, x in enumerate(xs)))
+    sc = parse_scenario(text, "wide.toml")
+    dbg = Debugger(sc)
+    assert max(len(op.reads) for op in dbg.program.ops) > codegen.MAX_DEPTH
+    assert_fused_equals_kernels(dbg.program, dbg.initial)
+    import numpy as np
+
+    from nnstep.fast import VectorNetwork
+
+    with np.errstate(all="ignore"):
+        assert VectorNetwork(dbg.program).step(np.array(dbg.initial), 0).tolist() == \
+            dbg.program.fused.step(list(dbg.initial), 0)
