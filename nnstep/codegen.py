@@ -1,23 +1,27 @@
-"""Op arithmetic as generated Python: per-op kernels and fused whole-sample code.
+"""Op arithmetic made runnable: per-op kernels and generated whole-sample code.
 
 Each op's arithmetic is one small tree of :mod:`nnstep.expr` nodes over slot
-names (its *numeric* form, made by the program builders). This module turns
-those trees into Python functions through the :mod:`ast` module, never through
-text: every identifier in the generated code is one made here (``s3`` for slot
-3, ``f1`` for a function, ``t0`` for a shared subexpression, ``_p``/``_data``/…
-for the loops), numbers are constants, and functions come from the fixed table
-of :func:`kernel_functions` plus the program's own (custom activations) under
-names made here.  Names from scenario files never reach the code.  Functions
-are made from the compiled code objects with ``types.FunctionType`` and an empty
-``__builtins__``; nothing is exec'd or eval'd.
+names (its *numeric* form, made by the program builders).  Two shapes come from
+the same trees, doing the same operations in the same order, so they are the
+same arithmetic to the bit (tests compare them on every bundled scenario and on
+random networks):
 
-Two shapes come from the same trees, so they are the same arithmetic to the bit:
-
-* per-op kernels ``k(v) -> float`` on the slot list, for stepping one op;
+* per-op kernels ``k(v) -> float``, closures on the slot list, for stepping one op
+  (:func:`compile_kernels`);
 * fused functions on local variables (one sample's step, the epoch loss, many
-  epochs of training), straight-line code in which a subexpression that occurs
-  twice with the same inputs (``deriv_sigmoid(sum_o1, o1)`` in five partials) is
-  computed once.  Functions in the table are pure, so that changes no value.
+  epochs of training): straight-line Python in which a subexpression that occurs
+  twice on the same inputs (``deriv_sigmoid(sum_o1, o1)`` in five partials) is
+  computed once (:class:`Fused`).  Functions in the table are pure, so that
+  changes no value.
+
+The fused functions are built through the :mod:`ast` module, never through text:
+every identifier in them is one made here (``s3`` for slot 3, ``f1`` for a
+function, ``t0`` for a temporary, ``_p``/``_data``/… for the loops), numbers are
+constants, and functions come from the fixed table of :func:`kernel_functions`
+plus the program's own (custom activations) under names made here.  Names from
+scenario files never reach the code (:func:`check_generated` says what may).  The
+functions are made from the compiled code objects with ``types.FunctionType`` and
+an empty ``__builtins__``; nothing is exec'd or eval'd.
 """
 
 from __future__ import annotations
