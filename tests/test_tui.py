@@ -4,8 +4,6 @@ engine's position and on what the panes show."""
 from __future__ import annotations
 
 import asyncio
-import functools
-import inspect
 import threading
 from pathlib import Path
 
@@ -28,7 +26,7 @@ from nnstep.tui.screens.breakpoints import BreakpointsScreen  # noqa: E402
 from nnstep.tui.screens.goto import GotoScreen  # noqa: E402
 from nnstep.tui.screens.help import HelpScreen  # noqa: E402
 from nnstep.tui.screens.open import OpenScreen  # noqa: E402
-from nnstep.tui.testing import settle, wait_idle  # noqa: E402
+from nnstep.tui.testing import run_async_tests, settle, wait_idle  # noqa: E402
 
 SIZE = (120, 36)
 NOTE = Path(__file__).resolve().parent.parent / "scenarios" / "note-network.toml"
@@ -489,6 +487,32 @@ async def test_zoom_and_focus():
         await pilot.press("z")
 
 
+async def test_values_and_formula_panes_scroll_with_their_keys():
+    app = NNStepApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        values = app.query_one(ValuesView)
+        values.focus()
+        await pilot.press("end")
+        bottom = values.scroll_offset.y
+        assert bottom == values.max_scroll_y > 0
+        await pilot.press("k")
+        assert values.scroll_offset.y == bottom - 1
+        await pilot.press("home")
+        assert values.scroll_offset.y == 0
+        await pilot.press("pagedown")
+        assert values.scroll_offset.y > 1
+        assert app.dbg.t == 0  # scrolling moves nothing in the debugger
+        pane = app.query_one(FormulaView)
+        pane.focus()
+        await pilot.press("l")
+        assert pane.scroll_offset.x > 0
+        await pilot.press("shift+left", "shift+left", "shift+left")
+        assert pane.scroll_offset.x == 0
+        await pilot.press("j")
+        assert pane.scroll_offset.y == 1
+
+
 async def test_program_pane_selection_keys_and_jump():
     app = NNStepApp()
     async with app.run_test(size=SIZE) as pilot:
@@ -666,16 +690,4 @@ async def test_forward_through_a_sample_then_back_finds_every_pane_as_it_was():
 # --------------------------------------------------------------------------- async tests without a plugin
 
 
-def _sync(fn):
-    """Run an ``async def`` test with asyncio.run (no pytest-asyncio needed)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        return asyncio.run(fn(*args, **kwargs))
-
-    return wrapper
-
-
-for _name, _obj in list(globals().items()):
-    if _name.startswith("test_") and inspect.iscoroutinefunction(_obj):
-        globals()[_name] = _sync(_obj)
+run_async_tests(globals())

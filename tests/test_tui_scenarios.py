@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import functools
-import inspect
 import random
 import re
 from pathlib import Path
@@ -17,7 +14,7 @@ from nnstep.scenario import bundled  # noqa: E402
 from nnstep.tui import NNStepApp  # noqa: E402
 from nnstep.tui.components.network import NetworkView  # noqa: E402
 from nnstep.tui.components.program import ProgramView  # noqa: E402
-from nnstep.tui.testing import settle, wait_idle  # noqa: E402
+from nnstep.tui.testing import run_async_tests, settle, wait_idle  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -95,14 +92,4 @@ async def test_resizes_down_to_tiny_and_up_to_huge():
 # --------------------------------------------------------------------------- async tests without a plugin
 
 
-def _sync(fn):
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        return asyncio.run(fn(*args, **kwargs))
-
-    return wrapper
-
-
-for _name, _obj in list(globals().items()):
-    if _name.startswith("test_") and inspect.iscoroutinefunction(_obj):
-        globals()[_name] = _sync(_obj)
+run_async_tests(globals())

@@ -3,13 +3,19 @@
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(app, pilot)          # SymPy loaded and every formula rendered
         await pilot.press("n")
+
+and :func:`run_async_tests` lets a test module write ``async def test_…`` without
+pytest-asyncio.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import inspect
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from textual.pilot import Pilot
@@ -49,3 +55,20 @@ async def wait_idle(app: NNStepApp, pilot: Pilot, timeout: float = 60.0) -> None
         await asyncio.sleep(0.02)
     await pilot.pause()
     await pilot.pause()
+
+
+def run_async_tests(namespace: dict[str, Any]) -> None:
+    """Wrap every ``async def test_*`` in a module's ``namespace`` (its ``globals()``)
+    so that pytest runs it with :func:`asyncio.run` (no pytest-asyncio needed).
+    Call it at the end of the module, after the tests are defined."""
+    for name, obj in list(namespace.items()):
+        if name.startswith("test_") and inspect.iscoroutinefunction(obj):
+            namespace[name] = _synchronous(obj)
+
+
+def _synchronous(fn: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        return asyncio.run(fn(*args, **kwargs))
+
+    return wrapper

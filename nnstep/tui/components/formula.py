@@ -14,7 +14,7 @@ from textual.geometry import Size
 
 from ..fmt import num
 from ..formulas import Form, FormulaBook, chain
-from .rows import RowList
+from .rows import SCROLL_BINDINGS, RowList
 
 if TYPE_CHECKING:
     from nnstep.debugger import Debugger
@@ -157,12 +157,7 @@ class FormulaView(RowList, can_focus=True):
     FormulaView { overflow-x: scroll; overflow-y: scroll; scrollbar-size-horizontal: 1; }
     """
     BINDINGS = [
-        Binding("up,k", "scroll_up", "scroll up", show=False),
-        Binding("down,j", "scroll_down", "scroll down", show=False),
-        Binding("pageup", "page_up", "page up", show=False),
-        Binding("pagedown", "page_down", "page down", show=False),
-        Binding("home", "scroll_home", "top", show=False),
-        Binding("end", "scroll_end", "bottom", show=False),
+        *SCROLL_BINDINGS,
         Binding("shift+left,h", "scroll_left", "scroll left", show=False),
         Binding("shift+right,l", "scroll_right", "scroll right", show=False),
     ]

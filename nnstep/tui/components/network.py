@@ -244,6 +244,16 @@ def draw(model: NetworkModel, scene: Scene, width: int, height: int) -> list[Tex
     return None
 
 
+def _emphasis(scene: Scene, element: str) -> Style:
+    """A node's name: reverse yellow when the current op writes it, yellow and
+    underlined when it reads it, else bold."""
+    if element in scene.writes:
+        return Style(color="black", bgcolor=HIGHLIGHT, bold=True)
+    if element in scene.reads:
+        return Style(color=HIGHLIGHT, bold=True, underline=True)
+    return Style(bold=True)
+
+
 def _value_text(v: float | None, w: int = 7) -> str:
     return short(v, w)
 
@@ -266,17 +276,10 @@ def _draw(model: NetworkModel, scene: Scene, width: int, height: int, level: int
     wmax = max((abs(v) for p in model.parameters if (v := vals.get(p)) is not None and math.isfinite(v)),
                default=0.0)
 
-    def node_style(e: str) -> Style:
-        if e in scene.writes:
-            return Style(color="black", bgcolor=HIGHLIGHT, bold=True)
-        if e in scene.reads:
-            return Style(color=HIGHLIGHT, bold=True, underline=True)
-        return Style(bold=True)
-
     col: list[_Block] = []
     for x in model.inputs:
         b = _Block(x, height=1)
-        texts[x] = [(f"{x} {_value_text(vals.get(x))}", node_style(x))]
+        texts[x] = [(f"{x} {_value_text(vals.get(x))}", _emphasis(scene, x))]
         b.width = len(texts[x][0][0])
         col.append(b)
     columns.append(col)
@@ -288,7 +291,7 @@ def _draw(model: NetworkModel, scene: Scene, width: int, height: int, level: int
             b = _Block(n)
             b.ports = [w for w, _ in nr.weights] + ([nr.bias] if nr.bias else [])
             b.port_sources = [a for _, a in nr.weights] + ([""] if nr.bias else [])
-            st = node_style(n)
+            st = _emphasis(scene, n)
             value = vals.get(n)
             ssum = vals.get(f"sum_{n}")
             g = grads.get(n)
@@ -306,7 +309,7 @@ def _draw(model: NetworkModel, scene: Scene, width: int, height: int, level: int
             col.append(b)
         columns.append(col)
     loss = model.loss
-    texts[loss] = [(f"{loss} {_value_text(vals.get(loss))}", node_style(loss))]
+    texts[loss] = [(f"{loss} {_value_text(vals.get(loss))}", _emphasis(scene, loss))]
     for t in model.targets:
         texts[loss].append((f"{t} {_value_text(vals.get(t))}", Style(dim=True)))
     columns.append([_Block(loss, height=len(texts[loss]))])
@@ -498,19 +501,12 @@ def graph_view(model: NetworkModel, scene: Scene, width: int, height: int) -> li
     gmax = max((abs(v) for v in grads.values() if v is not None and math.isfinite(v)), default=0.0)
     out = [Text(f"formula graph · training makes {loss} smaller · ∂ = ∂{loss}/∂name", style="dim", no_wrap=True)]
 
-    def style(n: str) -> Style:
-        if n in scene.writes:
-            return Style(color="black", bgcolor=HIGHLIGHT, bold=True)
-        if n in scene.reads:
-            return Style(color=HIGHLIGHT, bold=True, underline=True)
-        return Style(bold=True)
-
     def row(label: str, n: str, left: str) -> None:
         t = Text(no_wrap=True, overflow="ellipsis")
         t.append(f"{label:<11}", style="dim")
         room = max(8, width - 11 - 26)
         shown = left if len(left) <= room else left[: room - 1] + "…"
-        t.append(shown, style(n))
+        t.append(shown, _emphasis(scene, n))
         t.append(" " * (room - len(shown) + 1))
         t.append(f"= {short(vals.get(n), 9):<10}")
         g = grads.get(n)

@@ -6,9 +6,20 @@ from __future__ import annotations
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual.binding import Binding
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+
+#: The scroll keys of a pane that scrolls its rows (the formula and values panes).
+SCROLL_BINDINGS = [
+    Binding("up,k", "scroll_up", "scroll up", show=False),
+    Binding("down,j", "scroll_down", "scroll down", show=False),
+    Binding("pageup", "page_up", "page up", show=False),
+    Binding("pagedown", "page_down", "page down", show=False),
+    Binding("home", "scroll_home", "top", show=False),
+    Binding("end", "scroll_end", "bottom", show=False),
+]
 
 
 class RowList(ScrollView, inherit_bindings=False):

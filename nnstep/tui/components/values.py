@@ -6,10 +6,9 @@ import math
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual.binding import Binding
 
 from ..fmt import num
-from .rows import RowList, style_of
+from .rows import SCROLL_BINDINGS, RowList, style_of
 
 if TYPE_CHECKING:
     from nnstep.debugger import Debugger
@@ -39,14 +38,7 @@ class ValuesView(RowList, can_focus=True):
     ValuesView > .values--nonfinite { color: $text-error; text-style: bold reverse; }
     """
 
-    BINDINGS = [
-        Binding("up,k", "scroll_up", "scroll up", show=False),
-        Binding("down,j", "scroll_down", "scroll down", show=False),
-        Binding("pageup", "page_up", "page up", show=False),
-        Binding("pagedown", "page_down", "page down", show=False),
-        Binding("home", "scroll_home", "top", show=False),
-        Binding("end", "scroll_end", "bottom", show=False),
-    ]
+    BINDINGS = [*SCROLL_BINDINGS]
 
     def __init__(self, **kw) -> None:
         super().__init__(**kw)
