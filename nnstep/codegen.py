@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import ast
 import gc
+import math
 import operator
 import re
 import types
@@ -37,7 +38,7 @@ from contextlib import contextmanager
 from functools import cache, cached_property
 from typing import TYPE_CHECKING, TypeVar
 
-from .expr import Binary, Call, Name, Node, Num, Unary
+from .expr import Binary, BoolOp, Call, Compare, Name, Node, Num, Unary
 
 if TYPE_CHECKING:
     from .program import Program
@@ -72,14 +73,17 @@ def kernel_functions() -> Mapping[str, Callable[..., float]]:
 def children(node: Node) -> tuple[Node, ...]:
     if isinstance(node, Unary):
         return (node.operand,)
-    if isinstance(node, Binary):
+    if isinstance(node, Binary | Compare):
         return (node.left, node.right)
     if isinstance(node, Call):
         return node.args
+    if isinstance(node, BoolOp):
+        return node.values
     return ()
 
 
 _ARITH = {"+": ast.Add, "-": ast.Sub, "*": ast.Mult}
+_COMPARE = {"<": ast.Lt, "<=": ast.LtE, ">": ast.Gt, ">=": ast.GtE, "==": ast.Eq, "!=": ast.NotEq}
 #: Deeper expressions are cut into temporaries (Python's compiler recurses).
 MAX_DEPTH = 50
 
@@ -126,6 +130,12 @@ class _Generator:
                 return _at(ast.UnaryOp(ast.USub(), args[0]))
             if node.op == "+":
                 return args[0]
+            if node.op == "not":
+                return _flag(args[0], 0.0, 1.0)
+        elif isinstance(node, Compare):  # conditions: 1.0 or 0.0, as compile_numeric gives
+            return _flag(_at(ast.Compare(args[0], [_COMPARE[node.op]()], [args[1]])))
+        elif isinstance(node, BoolOp):
+            return _flag(_at(ast.BoolOp(ast.And() if node.op == "and" else ast.Or(), args)))
         elif isinstance(node, Binary):
             if node.op in _ARITH:
                 return _at(ast.BinOp(args[0], _ARITH[node.op](), args[1]))
@@ -208,9 +218,11 @@ class _Generator:
             self.shapes[id(node)] = (node, (self.labels.setdefault(label, len(self.labels)), reads))
         return self.shapes[id(root)][1]
 
-    def block(self, ops: Sequence[tuple[int, Node]], names: Sequence[str]) -> list[ast.stmt]:
+    def block(self, ops: Sequence[tuple[int, Node]], names: Sequence[str],
+              after: Callable[[int], list[ast.stmt]] | None = None) -> list[ast.stmt]:
         """Straight-line statements ``s<out> = <tree>`` for ``ops`` on locals, with
-        every subexpression that occurs twice on the same inputs computed once."""
+        every subexpression that occurs twice on the same inputs computed once;
+        ``after(j)`` gives statements to put after op j."""
         def local(i: int) -> ast.expr:
             return _at(ast.Name(f"s{i}", ast.Load()))
 
@@ -228,9 +240,11 @@ class _Generator:
             shared.version[names[out]] += 1
         shared.version.clear()
         stmts: list[ast.stmt] = []
-        for out, tree in ops:
+        for j, (out, tree) in enumerate(ops):
             stmts.append(_assign(f"s{out}", self.expression(tree, local, stmts, shared)))
             shared.version[names[out]] += 1
+            if after is not None:
+                stmts.extend(after(j))
         return stmts
 
     def build(self, defs: list[ast.FunctionDef]) -> dict[str, types.FunctionType]:
@@ -242,7 +256,8 @@ class _Generator:
 
 _ALLOWED = (ast.Module, ast.FunctionDef, ast.arguments, ast.arg, ast.Return, ast.Assign, ast.For, ast.Expr,
             ast.Name, ast.Load, ast.Store, ast.Tuple, ast.List, ast.Constant, ast.BinOp, ast.UnaryOp,
-            ast.Add, ast.Sub, ast.Mult, ast.Div, ast.USub, ast.Call, ast.Subscript, ast.Attribute)
+            ast.Add, ast.Sub, ast.Mult, ast.Div, ast.USub, ast.Call, ast.Subscript, ast.Attribute,
+            ast.If, ast.IfExp, ast.Compare, ast.BoolOp, ast.And, ast.Or, ast.Not, *_COMPARE.values())
 
 
 def check_generated(module: ast.Module) -> None:
@@ -266,6 +281,10 @@ def _at(node: _T) -> _T:
     node.lineno = node.end_lineno = 1  # type: ignore[attr-defined]
     node.col_offset = node.end_col_offset = 0  # type: ignore[attr-defined]
     return node
+
+
+def _flag(test: ast.expr, yes: float = 1.0, no: float = 0.0) -> ast.expr:
+    return _at(ast.IfExp(test, _at(ast.Constant(yes)), _at(ast.Constant(no))))
 
 
 def _assign(name: str, value: ast.expr) -> ast.stmt:
@@ -436,6 +455,54 @@ class Fused:
             _at(ast.For(_at(ast.Name("_e", ast.Store())), _at(ast.Call(_load("_range"), [_load("_count")], [])),
                     [self._each_sample(gen.block(self.ops, self.names)), *self._loss_loop(gen), append], [])),
             _at(ast.Return(_at(ast.Tuple([_load_list(self.params), _load("_losses")], ast.Load()))))])
+
+
+    def watcher(self, conditions: Sequence[tuple[Node, frozenset[str]]], nonfinite: bool
+                ) -> Callable[[Sequence[float], int], list[float] | None]:
+        """(parameters, sample) -> parameters after the sample, or None where the
+        sample may stop the debugger: a condition true after an op that writes a
+        name it reads (``(tree, names it reads)``), or with ``nonfinite`` a value
+        that is not finite.  The second test is one sum of every value, which an
+        overflow of finite values can also trip: None only asks the caller to take
+        that sample op by op."""
+        program, slot = self.program, self.program.slot
+        first_computed = slot[program.parameters[0]] + len(program.parameters) if program.parameters else 0
+        read = sorted({slot[n] for _, names in conditions for n in names if slot[n] >= first_computed})
+        nan = [_assign(f"s{i}", _at(ast.Constant(math.nan))) for i in read]  # not computed yet
+        ops = program.ops
+
+        def finite_check() -> list[ast.stmt]:
+            outs = sorted({out for out, _ in self.ops})
+            stmts = [_assign("_total", _at(ast.Constant(0.0)))]
+            for k in range(0, len(outs), 32):
+                total: ast.expr = _load("_total")
+                for out in outs[k : k + 32]:
+                    total = _at(ast.BinOp(total, ast.Add(), _local(out)))
+                stmts.append(_assign("_total", total))
+            bad = _at(ast.Compare(_at(ast.BinOp(_load("_total"), ast.Sub(), _load("_total"))), [ast.NotEq()],
+                                  [_at(ast.Constant(0.0))]))
+            return [*stmts, _at(ast.If(bad, [_at(ast.Return(None))], []))]
+
+        unpack = [_assign_tuple(self.row, "_x")] if self.row else []
+
+        def body(gen: _Generator) -> list[ast.stmt]:
+            def after(j: int) -> list[ast.stmt]:
+                stmts: list[ast.stmt] = []
+                for tree, names in conditions:
+                    if ops[j].name in names:
+                        test = gen.expression(tree, _local, stmts)
+                        stmts.append(_at(ast.If(test, [_at(ast.Return(None))], [])))
+                return stmts
+
+            return [*unpack, *nan, *gen.block(self.ops, self.names, after if conditions else None),
+                    *(finite_check() if nonfinite else []), _at(ast.Return(_load_list(self.params)))]
+
+        raw = self._generate("_watch", ["_p", "_x"], body)
+        return lambda p, i: raw(p, self.data[i])
+
+
+def _local(i: int) -> ast.expr:
+    return _at(ast.Name(f"s{i}", ast.Load()))
 
 
 def fuse(program: Program) -> Fused | None:

@@ -13,11 +13,11 @@ from __future__ import annotations
 import math
 from array import array
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .expr import compile_numeric, parse, render
+from .expr import Node, compile_numeric, parse, render
 from .fast import epoch_loss_function, sample_runner
 from .program import PHASES, Op, Program, build_program
 from .scenario import Scenario, load_scenario
@@ -34,6 +34,7 @@ class Condition:
     text: str
     reads: frozenset[str]
     test: Callable[[list[float]], float]
+    expr: Node | None = None  # the parsed condition (for the generated whole-sample check)
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,7 @@ class Debugger:
         self._start = array("d", self.initial)
         self._prev: tuple[int, list[float], array] | None = None
         self._runner = sample_runner(self.program)  # whole samples, exactly as the kernels would
+        self._watchers: dict[tuple, Callable] = {}
         self._loss_of = epoch_loss_function(self.program)
         self.program.load(self._v, self._start, 0)
         self._hooks: list[tuple[Condition, ...]] = [()] * self.op_count
@@ -299,7 +301,7 @@ class Debugger:
         node = parse(text, self.program.slot, condition=True)
         from .expr import names_in
 
-        cond = Condition(render(node), frozenset(names_in(node)), compile_numeric(node, self.program.slot))
+        cond = Condition(render(node), frozenset(names_in(node)), compile_numeric(node, self.program.slot), node)
         self.conditions.append(cond)
         self._rebuild_hooks()
         return cond
@@ -336,12 +338,17 @@ class Debugger:
         start_t = self.t
         span = max(1, target - start_t)
         fast = not checking and not nonfinite
+        # conditions and the non-finite check need not take every sample op by op:
+        # generated code runs a whole sample and says whether it may stop in it
+        watch = None if fast or any(bp) or not breakpoints else self._watcher(nonfinite)
+        runner = self._runner if fast else watch
         while self.t < target:
             if self._k == K:
                 self._enter_sample(self._g + 1, self._finish_sample_params())
-            elif self._k == 0 and fast and target - self.t > K:
+            elif (self._k == 0 and runner is not None and target - self.t > K
+                  and (new := runner(self._start, self._g % self.sample_count)) is not None):
                 # a whole sample with more to come: the fast path, exact to the bit
-                params = array("d", self._runner(self._start, self._g % self.sample_count))
+                params = array("d", new)
                 self._remember(self._g + 1, params)
                 self._prev = None
                 self._enter_sample(self._g + 1, params)
@@ -374,6 +381,18 @@ class Debugger:
             if progress is not None and self._g % 16 == 0:
                 progress((self.t - start_t) / span)
         return Stop("end" if self.at_end else "target")
+
+    def _watcher(self, nonfinite: bool) -> Callable[[Sequence[float], int], list[float] | None] | None:
+        """The generated whole-sample check for the current conditions (None where
+        the program has no generated code or a condition has no parsed form)."""
+        fused = self.program.fused
+        if fused is None or any(c.expr is None for c in self.conditions):
+            return None
+        key = (tuple(c.text for c in self.conditions), nonfinite)
+        if key not in self._watchers:
+            conds = [(c.expr, c.reads) for c in self.conditions]
+            self._watchers[key] = fused.watcher(conds, nonfinite)  # type: ignore[arg-type]
+        return self._watchers[key]
 
     def _settle(self) -> None:
         """Stand on the last op of the finished sample rather than before the next one,

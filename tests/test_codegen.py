@@ -8,6 +8,7 @@ import math
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import nnstep
 from nnstep import codegen
@@ -177,3 +178,62 @@ def test_a_wide_layer_builds_without_deep_recursion_and_all_paths_agree():
     with np.errstate(all="ignore"):
         assert VectorNetwork(dbg.program).step(np.array(dbg.initial), 0).tolist() == \
             dbg.program.fused.step(list(dbg.initial), 0)
+
+
+# --- conditions and the non-finite check on whole samples -----------------------------
+
+def _run_both(sc, setup, epochs=None):
+    """Run to the end with the generated whole-sample check and op by op; both
+    debuggers must stop at the same places in the same states."""
+    fast, slow = Debugger(sc, epochs=epochs), Debugger(sc, epochs=epochs)
+    for d in (fast, slow):
+        setup(d)
+    slow._watcher = lambda nonfinite: None
+    calls = []
+    real = fast._watcher
+
+    def counting(nonfinite):
+        w = real(nonfinite)
+        return None if w is None else (lambda p, i: calls.append(i) or w(p, i))
+
+    fast._watcher = counting
+    stops = []
+    for _ in range(6):
+        a, b = fast.run_to_end(), slow.run_to_end()
+        assert a == b and fast.state() == slow.state()
+        stops.append(a)
+        if a.reason == "end":
+            break
+    return stops, calls
+
+
+@pytest.mark.parametrize("condition", [
+    "L < 0.05", "isnan(L) or sum_h1 > 7", "not (y_pred > 0.1)", "w1 > 1", "d_ypred_d_h2 * 3 >= 0.2 or b3 > 1",
+])
+def test_a_condition_stops_where_op_by_op_stepping_stops(condition):
+    stops, calls = _run_both(nnstep.load_scenario(), lambda d: d.add_condition(condition), epochs=300)
+    assert calls  # whole samples went through the generated check
+    assert all(s.reason == "condition" for s in stops)
+
+
+def test_a_condition_that_never_holds_runs_every_sample_through_the_generated_check():
+    stops, calls = _run_both(nnstep.load_scenario(), lambda d: d.add_condition("abs(d_L_d_w1) > 9 and h1 > 0.5"),
+                             epochs=300)
+    assert [s.reason for s in stops] == ["end"] and len(calls) == 300 * 4 - 1
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(["L", "h1", "sum_o1", "d_L_d_w1", "w2", "b3", "d_h1_d_w1", "y_pred"]),
+       st.sampled_from(["<", ">"]), st.floats(-2, 2).map(lambda x: round(x, 2)))
+def test_random_conditions_stop_where_op_by_op_stepping_stops(name, op, threshold):
+    _run_both(nnstep.load_scenario(), lambda d: d.add_condition(f"{name} {op} {threshold}"), epochs=40)
+
+
+def test_the_nonfinite_check_stops_where_op_by_op_stepping_stops():
+    sc = nnstep.load_scenario("diverging")
+
+    def setup(d):
+        d.stop_on_nonfinite = True
+
+    stops, calls = _run_both(sc, setup)
+    assert stops[0].reason == "nonfinite" and calls
