@@ -4,7 +4,7 @@ Numbers are computed on Python floats with the C library's elementary
 functions (``math.exp``, ``math.tanh``, ``math.log``): four times cheaper per
 call than NumPy's on a scalar, which matters when a training step is a few
 dozen scalar ops.  (NumPy's ``exp`` differs from the C library's in the last
-bit for some inputs, so the vectorised fast path in :mod:`nnstep.fast` calls
+bit for some inputs, so the vectorised path in :mod:`nnstep.vector` calls
 these same functions.)  Every kernel is overflow-safe and never raises or warns.  The SymPy side of each
 activation lives in :mod:`nnstep.symbolic` under the same name.
 """

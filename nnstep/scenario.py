@@ -151,15 +151,13 @@ class Scenario:
         return (*ws, *bs)
 
     def initial_parameters(self, seed: int | None = None) -> dict[str, float]:
-        """Given values, the rest standard normals from RandomState(seed), weights first."""
-        import numpy as np
+        """Given values, the rest standard normals from NumPy's ``RandomState(seed)``
+        stream (one drawn per parameter, given or not), weights first."""
+        from .rng import legacy_normals
 
-        rng = np.random.RandomState(self.seed if seed is None else seed)
-        values = {}
-        for name in self.parameter_names:
-            drawn = float(rng.normal())
-            values[name] = self.given.get(name, drawn)
-        return values
+        names = self.parameter_names
+        drawn = legacy_normals(self.seed if seed is None else seed, len(names))
+        return {name: self.given.get(name, z) for name, z in zip(names, drawn)}
 
 
 def _wire(inputs: tuple[str, ...], layers: tuple[Layer, ...]) -> tuple[Neuron, ...]:

@@ -173,7 +173,7 @@ def test_a_wide_layer_builds_without_deep_recursion_and_all_paths_agree():
     assert_fused_equals_kernels(dbg.program, dbg.initial)
     import numpy as np
 
-    from nnstep.fast import VectorNetwork
+    from nnstep.vector import VectorNetwork
 
     with np.errstate(all="ignore"):
         assert VectorNetwork(dbg.program).step(np.array(dbg.initial), 0).tolist() == \

@@ -8,9 +8,10 @@ from hypothesis import HealthCheck, given, settings
 
 import nnstep
 from nnstep.debugger import Debugger
-from nnstep.fast import VectorNetwork, epoch_loss_function, sample_runner
+from nnstep.fast import epoch_loss_function, sample_runner
 from nnstep.scenario import bundled, parse_scenario
 from nnstep.train import epoch_loss, train
+from nnstep.vector import VectorNetwork
 
 from test_properties import networks
 

@@ -26,8 +26,8 @@ print(f"machine: {machine()}")
 print(f"condition: {CONDITION!r}, stop on non-finite values on")
 ratios = []
 for name, epochs in (("note-network", 1000), ("iris", 10)):
-    fast = median_time(lambda: run(name, epochs, False), repeat=3)
-    slow = median_time(lambda: run(name, epochs, True), repeat=3)
+    fast = median_time(lambda n=name, e=epochs: run(n, e, False), repeat=3)
+    slow = median_time(lambda n=name, e=epochs: run(n, e, True), repeat=3)
     ratios.append(slow / fast)
     print(f"{name}, {epochs} epochs: generated check {fast * 1e3:.0f} ms, op by op {slow * 1e3:.0f} ms")
 print(f"ratio (op by op / generated check): {ratios[0]:.1f}x note-network, {ratios[1]:.1f}x iris")
