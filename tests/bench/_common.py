@@ -23,6 +23,21 @@ def median_time(fn: Callable[[], object], repeat: int = 5) -> float:
     return statistics.median(times)
 
 
+def wall(cmd: list[str], repeat: int = 9) -> float:
+    """Median wall time of the process ``cmd`` (run from the project root), with
+    byte-code caching on as in an installed package (some shells switch it off)."""
+    import os
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        subprocess.run(cmd, capture_output=True, check=True, cwd=ROOT, env=env)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
 def machine() -> str:
     import os
     import platform

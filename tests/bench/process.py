@@ -5,13 +5,9 @@ Prints medians of several runs and the ratio."""
 
 from __future__ import annotations
 
-import os
-import statistics
-import subprocess
 import sys
-import time
 
-from _common import ROOT, machine
+from _common import machine, wall
 
 NOTE_PROGRAM = r"""
 import sys
@@ -27,16 +23,6 @@ losses, _ = note_style_train(data, ys, params, 1000)
 for epoch in range(0, 1000, 10):
     print(f"Epoch {epoch} loss: {losses[epoch]:.3f}")
 """
-
-
-def wall(cmd: list[str], repeat: int = 9) -> float:
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}  # as installed
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        subprocess.run(cmd, capture_output=True, check=True, cwd=ROOT, env=env)
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
 
 
 if __name__ == "__main__":

@@ -3,12 +3,10 @@ nor Textual), and the debugger's first frame on the default scenario."""
 
 from __future__ import annotations
 
-import statistics
 import subprocess
 import sys
-import time
 
-from _common import ROOT, machine
+from _common import ROOT, machine, wall
 
 HELP = [sys.executable, "-m", "nnstep", "--help"]
 FIRST_FRAME = r"""
@@ -21,15 +19,6 @@ def ready():
 app.call_after_refresh(ready)
 app.run(headless=True, size=(120, 36))
 """
-
-
-def wall(cmd: list[str], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        subprocess.run(cmd, capture_output=True, check=True, cwd=ROOT)
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
 
 
 if __name__ == "__main__":
