@@ -10,13 +10,17 @@ Results are cached per op.
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from typing import TYPE_CHECKING, Any
 
 import sympy as sp
+from sympy.printing.conventions import split_super_sub
 from sympy.printing.latex import LatexPrinter
+from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.pretty.pretty import PrettyPrinter
+from sympy.printing.pretty.pretty_symbology import pretty_use_unicode
 from sympy.printing.pretty.stringpict import prettyForm
 from sympy.printing.str import StrPrinter
 
@@ -108,17 +112,63 @@ def _leibniz_latex(of: str, wrt: str) -> str:
 def _latex_name(name: str) -> str:
     if name == "ypred":
         return r"\hat{y}"
-    return sp.latex(sp.Symbol(name))
+    return _Latex().doprint(sp.Symbol(name))
 
 
 class _Str(StrPrinter):
     def _print_Symbol(self, expr: Any) -> str:
         return expr.name
 
+    def _print_Mul(self, expr: Any) -> str:
+        # -1·0.49·0.1 with numbers substituted (unevaluated): SymPy would print
+        # the -1 as a bare 1 after taking its sign; print it as a minus sign
+        args = expr.args
+        if len(args) > 1 and args[0] is sp.S.NegativeOne and any(a.is_Number for a in args[1:]):
+            return "-" + "*".join(self.parenthesize(a, PRECEDENCE["Mul"], strict=False) for a in args[1:])
+        return super()._print_Mul(expr)
+
 
 class _Pretty(PrettyPrinter):
     def _print_Symbol(self, e: Any, bold_name: bool = False) -> Any:
         return prettyForm(e.name)
+
+    def _print_Mul(self, product: Any) -> Any:
+        # a product with numbers substituted (unevaluated): SymPy would print
+        # 0.5⋅-2.0, and 1 - -0.25⋅0.1 for 1 - (-1)·(-0.25)·0.1; a negative factor
+        # gets parentheses (a leading -1 stays the sign)
+        args = product.args
+        numeric = sum(a.is_Number for a in args) > 1  # never so once SymPy has evaluated it
+
+        def bracket(i: int, a: Any) -> bool:
+            return numeric and a.is_Number and a.is_extended_negative and (i > 0 or a is not sp.S.NegativeOne)
+
+        if not any(bracket(i, a) for i, a in enumerate(args)):
+            return super()._print_Mul(product)
+        forms = [prettyForm(*self._print(a).parens()) if bracket(i, a) else self._print(a)
+                 for i, a in enumerate(args)]
+        return prettyForm.__mul__(*forms)
+
+
+class _Latex(LatexPrinter):
+    r"""SymPy's LaTeX, except for names SymPy's subscript convention would garble.
+
+    SymPy writes ``w1`` as ``w_{1}`` and ``sum_h1`` as ``sum_{h1}`` (one subscript,
+    kept), but reads every further underscore as another subscript and ``__`` as a
+    superscript: ``d_L_d_w1`` would come out as ``d_{L d w1}``.  Such names are
+    written as they are, upright: ``\mathrm{d\_L\_d\_w1}``."""
+
+    def _print_Symbol(self, expr: Any, style: str = "plain") -> str:
+        if expr in self._settings["symbol_names"] or _latex_splits_cleanly(expr.name):
+            return super()._print_Symbol(expr, style=style)
+        escaped = expr.name.replace("_", r"\_")
+        return rf"\mathrm{{{escaped}}}"
+
+
+def _latex_splits_cleanly(name: str) -> bool:
+    """Whether SymPy's name[_subscript] reading of ``name`` is faithful: at most one
+    subscript (trailing digits count as one), no superscript, nothing lost."""
+    base, supers, subs = split_super_sub(name)
+    return bool(base) and "_" not in base and not supers and len(subs) <= 1 and "" not in subs
 
 
 def one_line(expr: Any) -> str:
@@ -127,13 +177,30 @@ def one_line(expr: Any) -> str:
     return text.replace("**", "^").replace("*", "·")
 
 
+#: Serialises the brief switches of SymPy's global Unicode flag made by :func:`pretty`.
+_UNICODE_LOCK = threading.Lock()
+
+
 def pretty(expr: Any) -> str:
-    """SymPy's two-dimensional Unicode pretty print, names kept as written."""
-    return _Pretty({"use_unicode": True, "order": "none", "wrap_line": False}).doprint(expr)
+    """SymPy's two-dimensional Unicode pretty print, names kept as written.
+
+    Always Unicode: SymPy's box-drawing helpers read a module-global flag (set at
+    import from the terminal's encoding, or by ``pretty_use_unicode``) whatever the
+    printer's own ``use_unicode`` setting says, so when that flag is off it is
+    switched on for this call only and put back, the way ``sympy.pretty`` does."""
+    printer = _Pretty({"use_unicode": True, "order": "none", "wrap_line": False})
+    if pretty_use_unicode():
+        return printer.doprint(expr)
+    with _UNICODE_LOCK:
+        previous = pretty_use_unicode(True)
+        try:
+            return printer.doprint(expr)
+        finally:
+            pretty_use_unicode(previous)
 
 
 def latex(expr: Any, names: dict[Any, str] | None = None) -> str:
-    return LatexPrinter({"order": "none", "symbol_names": names or {}}).doprint(expr)
+    return _Latex({"order": "none", "symbol_names": names or {}}).doprint(expr)
 
 
 # --------------------------------------------------------------------------- formulas
@@ -147,7 +214,7 @@ class Formula:
     are made the first time they are asked for, since printing costs more than
     differentiating."""
 
-    lhs: str  # "∂h1/∂w1", "sum_h1", "w1"
+    lhs: str  # "∂h1/∂w1", "sum_h1", "new w1"
     definition: Any  # SymPy: what the op is (for a partial, the expression differentiated)
     formula: Any  # SymPy: the op's value as an expression of node names (the derived partial)
     factors: Any = None  # SymPy: for a total, the sum of products of Leibniz symbols
@@ -155,6 +222,7 @@ class Formula:
     wrt: str = ""  # ... and by what
     partial: bool = False
     factor_names: dict[Any, tuple[str, str]] = field(default_factory=dict)  # Leibniz symbol -> (of, wrt)
+    updates: str = ""  # for an update: the parameter it overwrites (its new value is the lhs)
 
     @cached_property
     def text(self) -> str:
@@ -167,8 +235,14 @@ class Formula:
 
     @cached_property
     def latex(self) -> str:
+        r"""``w_{1}^{\mathrm{new}} = w_{1} - \mathrm{d\_L\_d\_w1} learn_{rate}``."""
         body = self.factors if self.factors is not None else self.formula
-        lhs = _leibniz_latex(self.of, self.wrt) if self.wrt else _latex_name(self.lhs)
+        if self.wrt:
+            lhs = _leibniz_latex(self.of, self.wrt)
+        elif self.updates:
+            lhs = _latex_name(self.updates) + r"^{\mathrm{new}}"
+        else:
+            lhs = _latex_name(self.lhs)
         names = {s: _leibniz_latex(of, wrt) for s, (of, wrt) in self.factor_names.items()}
         return f"{lhs} = {latex(body, names)}"
 
@@ -252,6 +326,8 @@ class Symbolic:
             shown = terms[0] if len(terms) == 1 else sp.Add(*terms, evaluate=False)
             return Formula(leibniz(op.of, op.wrt), definition, definition, factors=shown, of=op.of, wrt=op.wrt,
                            factor_names=names)
+        if op.kind == "update":  # w1 -= ...: the left side is the new w1, the right side reads the old
+            return Formula(f"new {op.name}", definition, definition, updates=op.name)
         return Formula(op.name, definition, definition)
 
     # -- numbers -------------------------------------------------------------------------
@@ -265,12 +341,20 @@ class Symbolic:
         return float(f.evalf(digits, subs=subs))
 
     def substituted(self, op: Op, values: dict[str, float | None]) -> Any:
-        """For a total: the product with the current numbers in place of the factors."""
+        """The op's formula with the numbers in ``values`` (to 6 digits) in place of
+        the names, left unevaluated: ``0.35 + 0.15·0.05 + 0.2·0.1``, ``-2.0·(1 - σ(0.3))·σ(0.3)``;
+        for a total, the products of its factors' numbers.  A name without a value
+        stays a name.  For an update, ``values`` should hold the parameter's old value
+        (the one the right-hand side reads)."""
+        def number(name: str, keep: Any) -> Any:
+            x = values.get(name)
+            return keep if x is None else sp.Float(x, 6)
+
         if op.kind != "total":
             f = self.formula(op).formula
-            return f.xreplace({s: sp.Float(values[s.name], 6) for s in f.free_symbols
-                               if values.get(s.name) is not None})
-        terms = [sp.Mul(*[sp.Float(values[f], 6) for f in t], evaluate=False) for t in op.terms]
+            with sp.evaluate(False):  # else SymPy folds the numbers into one
+                return f.xreplace({s: number(s.name, s) for s in f.free_symbols})
+        terms = [sp.Mul(*[number(f, self.sym(f)) for f in t], evaluate=False) for t in op.terms]
         return terms[0] if len(terms) == 1 else sp.Add(*terms, evaluate=False)
 
     def expanded(self, op: Op) -> Any | None:
