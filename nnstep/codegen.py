@@ -38,7 +38,7 @@ from contextlib import contextmanager
 from functools import cache, cached_property
 from typing import TYPE_CHECKING, TypeVar
 
-from .expr import Binary, BoolOp, Call, Compare, Name, Node, Num, Unary
+from .expr import Binary, BoolOp, Call, Compare, Name, Node, Num, Unary, children
 
 if TYPE_CHECKING:
     from .program import Program
@@ -68,18 +68,6 @@ def kernel_functions() -> Mapping[str, Callable[..., float]]:
     for name, act in ACTIVATIONS.items():
         table[f"deriv_{name}"] = act.deriv
     return types.MappingProxyType(table)
-
-
-def children(node: Node) -> tuple[Node, ...]:
-    if isinstance(node, Unary):
-        return (node.operand,)
-    if isinstance(node, Binary | Compare):
-        return (node.left, node.right)
-    if isinstance(node, Call):
-        return node.args
-    if isinstance(node, BoolOp):
-        return node.values
-    return ()
 
 
 _ARITH = {"+": ast.Add, "-": ast.Sub, "*": ast.Mult}

@@ -185,7 +185,8 @@ _COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operato
             "==": operator.eq, "!=": operator.ne}
 
 
-def _children(node: Node) -> tuple[Node, ...]:
+def children(node: Node) -> tuple[Node, ...]:
+    """The subtrees of ``node``, left to right."""
     if isinstance(node, Unary):
         return (node.operand,)
     if isinstance(node, (Binary, Compare)):
@@ -242,7 +243,7 @@ class _Parser:
 
     def make(self, node: Node, col: int) -> Node:
         """Record depth, exact-size estimate and constant value; enforce the bounds."""
-        infos = [self.info[id(kid)] for kid in _children(node)]
+        infos = [self.info[id(kid)] for kid in children(node)]
         depth = 1 + max((i[0] for i in infos), default=0)
         if depth > MAX_TREE_DEPTH:
             raise FormulaError(f"formula is too large at column {col}: "
@@ -406,7 +407,7 @@ def names_in(node: Node) -> set[str]:
         item = stack.pop()
         if isinstance(item, Name):
             found.add(item.id)
-        stack.extend(_children(item))
+        stack.extend(children(item))
     return found
 
 
@@ -420,7 +421,7 @@ def compile_numeric(node: Node, slot: Mapping[str, int]) -> Callable[[Sequence[f
             raise FormulaError(f"no value slot for name {node.id!r}")
         index = slot[node.id]
         return lambda v: float(v[index])
-    parts = [compile_numeric(kid, slot) for kid in _children(node)]
+    parts = [compile_numeric(kid, slot) for kid in children(node)]
     if isinstance(node, Unary):
         f = parts[0]
         if node.op == "not":
