@@ -64,7 +64,14 @@ def kernel_functions() -> Mapping[str, Callable[..., float]]:
         return softmax(list(sums))[int(i)]
 
     table: dict[str, Callable[..., float]] = dict(_IMPL)
-    table.update(safe_div=scalar.safe_div, power=scalar.power, xlog=scalar.xlog, softmax_at=softmax_at)
+    def sign(a: float) -> float:
+        return a if a != a else (1.0 if a > 0 else -1.0 if a < 0 else 0.0)
+
+    def heaviside(a: float, at_zero: float) -> float:
+        return a if a != a else (1.0 if a > 0 else 0.0 if a < 0 else at_zero)
+
+    table.update(safe_div=scalar.safe_div, power=scalar.power, xlog=scalar.xlog, softmax_at=softmax_at,
+                 tanh_deriv=scalar.tanh_deriv, sign=sign, heaviside=heaviside)
     for name, act in ACTIVATIONS.items():
         table[f"deriv_{name}"] = act.deriv
     return types.MappingProxyType(table)

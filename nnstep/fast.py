@@ -3,8 +3,8 @@
 Three ways to run a whole sample, all the op kernels' arithmetic in the same
 order: code generated from the op program (:mod:`nnstep.codegen`, the fastest up
 to a few thousand ops per sample), NumPy per layer for wider networks
-(:mod:`nnstep.vector`, imported only then), and the op kernels one by one (a
-formula graph, whose partials are SymPy closures).
+(:mod:`nnstep.vector`, imported only then), and the op kernels one by one (where
+neither applies: a program without numeric trees).
 """
 
 from __future__ import annotations

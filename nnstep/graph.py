@@ -13,24 +13,24 @@ same :class:`~nnstep.program.Program` a layered network gets:
   summed over every path to the output (the chain rule);
 - ``update``: ``w -= learn_rate * d_f_d_w`` for every parameter.
 
-The numbers of a local partial come from its SymPy expression through a small
-compiler of SymPy trees into closures (no ``lambdify``, no generated code, no
-string parsing: formulas reached SymPy through :func:`nnstep.expr.to_sympy` after
-the safe parser accepted them).  SymPy is imported only when a graph or a custom
+The numbers of a local partial come from its SymPy expression turned into the
+same numeric tree every op has (:func:`numeric_tree`; no ``lambdify``, no string
+parsing: formulas reached SymPy through :func:`nnstep.expr.to_sympy` after the
+safe parser accepted them), from which :mod:`nnstep.codegen` makes the kernels
+and the whole-sample code, as for a layered network.  SymPy is imported only when a graph or a custom
 activation is built, never by :func:`name_clash`, which the scenario loader calls.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from . import scalar
 from .errors import ScenarioError
-from .expr import Node, render
+from .expr import Binary, Call, Name, Node, Num, Unary, render
 
 if TYPE_CHECKING:
     from .program import Program
@@ -147,19 +147,11 @@ def layout(graph: Graph) -> tuple[tuple[str, ...], ...]:
     return tuple(tuple(c) for c in columns)
 
 
-# --------------------------------------------------------------------------- SymPy trees -> closures
+# --------------------------------------------------------------------------- SymPy trees -> numeric trees
 
 
 class GraphError(ValueError):
     """SymPy produced something nnstep cannot compute numerically."""
-
-
-def _sign(a: float) -> float:
-    return a if a != a else (1.0 if a > 0 else -1.0 if a < 0 else 0.0)
-
-
-def _step(h0: float) -> Callable[[float], float]:
-    return lambda a: a if a != a else (1.0 if a > 0 else 0.0 if a < 0 else h0)
 
 
 def _constant(e: Any) -> float:
@@ -177,104 +169,74 @@ def _constant(e: Any) -> float:
         raise GraphError(f"the constant {e} is not a real number") from None
 
 
-def compile_sympy(expr: Any, slot: Mapping[str, int]) -> Kernel:
-    """A closure computing a SymPy expression on ``values[slot[name]]``; never raises.
+def numeric_tree(expr: Any, names: Collection[str]) -> Node:
+    """A SymPy expression as a numeric tree (see :mod:`nnstep.codegen`) over ``names``.
 
     Only the shapes SymPy's derivatives of nnstep formulas take are accepted:
     numbers, symbols, + * **, exp, log, tanh, sigmoid, relu, abs, sign,
-    Heaviside, max and min.  Anything else raises :class:`GraphError`."""
+    Heaviside, max and min.  Anything else raises :class:`GraphError`.  Sums and
+    products run left to right in SymPy's order of terms; a quotient is one safe
+    division; ``1 - σ(a)`` is taken as ``σ(-a)`` and ``1 - tanh(a)²`` without
+    cancellation."""
     import sympy as sp
 
     from .symbolic import relu, sigmoid
 
-    def comp(e: Any) -> Kernel:
+    one = {sp.exp: "exp", sp.log: "log", sp.tanh: "tanh", sigmoid: "sigmoid", relu: "relu", sp.Abs: "abs",
+           functions()["abs"]: "abs", sp.sign: "sign"}
+
+    def chain(op: str, parts: list[Node]) -> Node:
+        out = parts[0]
+        for p in parts[1:]:
+            out = Binary(op, out, p)
+        return out
+
+    def comp(e: Any) -> Node:
         if e.is_Symbol:
-            if e.name not in slot:
+            if e.name not in names:
                 raise GraphError(f"no value for {e.name!r}")
-            i = slot[e.name]
-            return lambda v: v[i]
+            return Name(e.name)
         if e.is_Number or e.is_NumberSymbol or e in (sp.S.ComplexInfinity, sp.S.NaN):
-            c = _constant(e)
-            return lambda v: c
+            return Num(_constant(e))
         if e.is_Add:
-            stable = _stable_difference(e)
-            if stable is not None:
-                return stable
-            parts = [comp(a) for a in e.args]
-            first, rest = parts[0], parts[1:]
-
-            def add(v: Sequence[float]) -> float:
-                acc = first(v)
-                for p in rest:
-                    acc += p(v)
-                return acc
-
-            return add
+            stable = stable_difference(e)
+            return stable if stable is not None else chain("+", [comp(a) for a in e.args])
         if e.is_Mul:
             num, den = [], []
             for f in e.args:
                 if f.is_Pow and f.exp.is_Integer and f.exp < 0:
                     den.append(comp(sp.Pow(f.base, -f.exp)))
                 elif f.is_Rational and not f.is_Integer:
-                    num.append(comp(sp.Integer(f.p)))
-                    den.append(comp(sp.Integer(f.q)))
+                    num.append(Num(float(f.p)))
+                    den.append(Num(float(f.q)))
                 else:
                     num.append(comp(f))
-            top = _product(num)
-            if not den:
-                return top
-            bottom = _product(den)
-            return lambda v: scalar.safe_div(top(v), bottom(v))
+            top = chain("*", num) if num else Num(1.0)
+            return Call("safe_div", (top, chain("*", den))) if den else top
         if e.is_Pow:
             base, ex = comp(e.base), e.exp
             if ex == sp.S.Half:
-                return lambda v: scalar.sqrt(base(v))
+                return Call("sqrt", (base,))
             if ex == -sp.S.Half:
-                return lambda v: scalar.safe_div(1.0, scalar.sqrt(base(v)))
+                return Call("safe_div", (Num(1.0), Call("sqrt", (base,))))
             if ex.is_Integer:
                 n = int(ex)
                 if n == 2:
-                    return lambda v: base(v) * base(v)
+                    return Binary("*", base, base)
                 if n < 0:
-                    return lambda v: scalar.safe_div(1.0, scalar.power(base(v), float(-n)))
-                return lambda v: scalar.power(base(v), float(n))
-            power = comp(ex)
-            return lambda v: scalar.power(base(v), power(v))
-        one = {sp.exp: scalar.exp, sp.log: scalar.log, sp.tanh: math.tanh, sigmoid: scalar.sigmoid,
-               relu: lambda s: s if not s <= 0.0 else 0.0, sp.Abs: abs, sp.sign: _sign}
-        if e.func is functions()["abs"] and len(e.args) == 1:
-            arg = comp(e.args[0])
-            return lambda v: abs(arg(v))
+                    return Call("safe_div", (Num(1.0), Call("power", (base, Num(float(-n))))))
+                return Call("power", (base, Num(float(n))))
+            return Call("power", (base, comp(ex)))
         if e.func in one and len(e.args) == 1:
-            fn, arg = one[e.func], comp(e.args[0])
-            return lambda v: fn(arg(v))
+            return Call(one[e.func], (comp(e.args[0]),))
         if e.func is sp.Heaviside:
             h0 = _constant(e.args[1]) if len(e.args) > 1 else 0.5
-            fn, arg = _step(h0), comp(e.args[0])
-            return lambda v: fn(arg(v))
+            return Call("heaviside", (comp(e.args[0]), Num(h0)))
         if e.func in (sp.Max, sp.Min):
-            fn = scalar.maximum if e.func is sp.Max else scalar.minimum
-            parts = [comp(a) for a in e.args]
-            return lambda v: fn(*[p(v) for p in parts])
+            return Call("max" if e.func is sp.Max else "min", tuple(comp(a) for a in e.args))
         raise GraphError(f"SymPy's result contains {type(e).__name__}, which nnstep cannot compute")
 
-    def _product(parts: list[Kernel]) -> Kernel:
-        if not parts:
-            return lambda v: 1.0
-        first, rest = parts[0], parts[1:]
-        if not rest:
-            return first
-
-        def mul(v: Sequence[float]) -> float:
-            acc = first(v)
-            for p in rest:
-                acc *= p(v)
-            return acc
-
-        return mul
-
-    def _stable_difference(e: Any) -> Kernel | None:
-        """1 - σ(a) as σ(-a), 1 - tanh(a)**2 without cancellation (the derivatives' usual shapes)."""
+    def stable_difference(e: Any) -> Node | None:
         if len(e.args) != 2 or sp.S.One not in e.args:
             return None
         other = e.args[0] if e.args[1] is sp.S.One else e.args[1]
@@ -282,14 +244,20 @@ def compile_sympy(expr: Any, slot: Mapping[str, int]) -> Kernel:
             return None
         x = other.args[1]
         if x.func is sigmoid:
-            arg = comp(x.args[0])
-            return lambda v: scalar.sigmoid(-arg(v))
+            return Call("sigmoid", (Unary("-", comp(x.args[0])),))
         if x.is_Pow and x.exp == 2 and x.base.func is sp.tanh:
-            arg = comp(x.base.args[0])
-            return lambda v: scalar.tanh_deriv(arg(v))
+            return Call("tanh_deriv", (comp(x.base.args[0]),))
         return None
 
     return comp(expr)
+
+
+def compile_sympy(expr: Any, slot: Mapping[str, int]) -> Kernel:
+    """A kernel computing a SymPy expression on ``values[slot[name]]``; never raises."""
+    from .codegen import compile_kernels
+
+    ((_, kernel),) = compile_kernels([(0, numeric_tree(expr, slot))], slot)
+    return kernel
 
 
 def code_text(expr: Any) -> str:
@@ -397,14 +365,14 @@ def build_graph_program(sc: Scenario) -> Program:
     slot = {n: i for i, n in enumerate((*graph.inputs, "learn_rate", *graph.parameters))}
     ops: list[Op] = []
     # each op's kernel: SymPy's closure for a partial, else compiled from its expression
-    kernels: list[Kernel | Node] = []
+    numeric: list[Node] = []  # each op's arithmetic; a partial's from SymPy's derivative
     nodes = {n.name: n for n in graph.nodes}
 
     def emit(name: str, phase: str, kind: str, reads: Sequence[str], code: str, expr: Node,
-             kernel: Kernel | None = None, **extra: Any) -> None:
+             tree: Node | None = None, **extra: Any) -> None:
         slot.setdefault(name, len(slot))
         ops.append(Op(len(ops), name, phase, kind, tuple(reads), code, expr, **extra))
-        kernels.append(expr if kernel is None else kernel)
+        numeric.append(expr if tree is None else tree)
 
     def fail(node: str, reason: str) -> ScenarioError:
         return ScenarioError(reason, file=sc.source, key=f"graph.nodes.{node}")
@@ -419,14 +387,14 @@ def build_graph_program(sc: Scenario) -> Program:
         node = nodes[p.of]
         try:
             d = derivative(node.expr, p.wrt)
-            kernel = compile_sympy(d, slot)
+            tree = numeric_tree(d, slot)
         except GraphError as exc:
             raise fail(p.of, f"∂{p.of}/∂{p.wrt}: {exc}") from None
         except (ArithmeticError, TypeError, ValueError, RecursionError) as exc:
             raise fail(p.of, f"SymPy cannot differentiate it with respect to {p.wrt}: {exc}") from None
         used = {s.name for s in d.free_symbols}
         reads = [a for a in node.reads if a in used] + sorted(used - set(node.reads))
-        emit(p.name, "backward", "partial", reads, f"{p.name} = {code_text(d)}", node.expr, kernel,
+        emit(p.name, "backward", "partial", reads, f"{p.name} = {code_text(d)}", node.expr, tree,
              of=p.of, wrt=p.wrt, node=p.of)
 
     for t in plan.totals:
@@ -440,15 +408,12 @@ def build_graph_program(sc: Scenario) -> Program:
         emit(p, "update", "update", (p, "learn_rate", g), f"{p} -= learn_rate * {g}", update_expr(p, g), node=p)
 
     assert all(names_in(op.expr) <= set(slot) for op in ops)
-    trees = [(i, slot[ops[i].name], k) for i, k in enumerate(kernels) if not callable(k)]
-    compiled = compile_kernels([(out, k) for _, out, k in trees], slot)
-    for (i, _, _), kernel in zip(trees, compiled):
-        kernels[i] = kernel[1]
     return Program(
         scenario=sc,
         ops=tuple(ops),
         slot=slot,
-        kernels=tuple((slot[op.name], k) for op, k in zip(ops, kernels)),
+        kernels=compile_kernels([(slot[op.name], t) for op, t in zip(ops, numeric)], slot),
+        numeric=tuple(numeric),
         inputs=graph.inputs,
         targets=(),
         parameters=graph.parameters,
