@@ -396,7 +396,7 @@ class Fused:
         self.program = program
         slot = program.slot
         self.names = list(slot)
-        self.ops = list(zip((out for out, _ in program.kernels), program.numeric or ()))
+        self.ops = list(zip((out for out, _ in program.kernels), program.numeric))
         self.row = [f"s{slot[n]}" for n in (*program.inputs, *program.targets)]
         self.params = [f"s{slot[p]}" for p in program.parameters]
         self.data = tuple(tuple(float(x) for x in (*s.x, *s.y)) for s in program.scenario.samples)
@@ -498,11 +498,6 @@ class Fused:
 
 def _local(i: int) -> ast.expr:
     return _at(ast.Name(f"s{i}", ast.Load()))
-
-
-def fuse(program: Program) -> Fused | None:
-    """Fused functions for ``program``, or None when an op has no numeric form."""
-    return None if program.numeric is None else Fused(program)
 
 
 def _load(name: str) -> ast.expr:

@@ -34,7 +34,7 @@ class Condition:
     text: str
     reads: frozenset[str]
     test: Callable[[list[float]], float]
-    expr: Node | None = None  # the parsed condition (for the generated whole-sample check)
+    expr: Node  # the parsed condition (for the generated whole-sample check)
 
 
 @dataclass(frozen=True)
@@ -383,15 +383,12 @@ class Debugger:
         return Stop("end" if self.at_end else "target")
 
     def _watcher(self, nonfinite: bool) -> Callable[[Sequence[float], int], list[float] | None] | None:
-        """The generated whole-sample check for the current conditions (None where
-        the program has no generated code or a condition has no parsed form)."""
+        """The generated whole-sample check for the current conditions and ``nonfinite``."""
         fused = self.program.fused
-        if fused is None or any(c.expr is None for c in self.conditions):
-            return None
         key = (tuple(c.text for c in self.conditions), nonfinite)
         if key not in self._watchers:
             conds = [(c.expr, c.reads) for c in self.conditions]
-            self._watchers[key] = fused.watcher(conds, nonfinite)  # type: ignore[arg-type]
+            self._watchers[key] = fused.watcher(conds, nonfinite)
         return self._watchers[key]
 
     def _settle(self) -> None:

@@ -354,7 +354,6 @@ def derivative_kernel(node: Node, wrt: str, slot: Mapping[str, int]) -> Kernel:
 
 def build_graph_program(sc: Scenario) -> Program:
     """The op program of one training step of a formula-graph scenario."""
-    from .codegen import compile_kernels
     from .expr import names_in
     from .program import Op, Program, total_expr, update_expr
 
@@ -412,7 +411,6 @@ def build_graph_program(sc: Scenario) -> Program:
         scenario=sc,
         ops=tuple(ops),
         slot=slot,
-        kernels=compile_kernels([(slot[op.name], t) for op, t in zip(ops, numeric)], slot),
         numeric=tuple(numeric),
         inputs=graph.inputs,
         targets=(),

@@ -60,21 +60,26 @@ class Program:
     scenario: Scenario
     ops: tuple[Op, ...]
     slot: dict[str, int]
-    kernels: tuple[tuple[int, Kernel], ...]
+    #: each op's arithmetic as a tree over slot names (see :mod:`nnstep.codegen`): the
+    #: kernels and the generated whole-sample code are both made from it
+    numeric: tuple[Node, ...]
     inputs: tuple[str, ...]
     targets: tuple[str, ...]
     parameters: tuple[str, ...]
     loss_end: int  # ops[:loss_end] compute the forward pass and L
     loss: str = "L"  # the name of the loss value: L for networks, the output node of a graph
-    #: each op's arithmetic as a tree over slot names (see :mod:`nnstep.codegen`); the
-    #: kernels are compiled from it.  None where an op has none (a graph's SymPy partials).
-    numeric: tuple[Node, ...] | None = None
     #: functions the numeric trees call beyond :func:`nnstep.codegen.kernel_functions`
     functions: dict[str, Callable[..., float]] = field(default_factory=dict)
     by_name: dict[str, Op] = field(default_factory=dict)
+    #: one kernel per op: (the slot it writes, v -> its value)
+    kernels: tuple[tuple[int, Kernel], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        from .codegen import compile_kernels
+
         self.by_name = {op.name: op for op in self.ops}
+        outs = [self.slot[op.name] for op in self.ops]
+        self.kernels = compile_kernels(tuple(zip(outs, self.numeric)), self.slot, self.functions)
 
     @property
     def names(self) -> list[str]:
@@ -112,11 +117,11 @@ class Program:
             v[out] = fn(v)
 
     @cached_property
-    def fused(self) -> Fused | None:
-        """Whole-sample functions generated from the numeric trees (None if an op has none)."""
-        from .codegen import fuse
+    def fused(self) -> Fused:
+        """Whole-sample functions generated from the numeric trees (each on first use)."""
+        from .codegen import Fused
 
-        return fuse(self)
+        return Fused(self)
 
     def sample_loss(self, params: Sequence[float], sample_index: int, v: list[float] | None = None) -> float:
         """The loss of one sample under ``params`` (forward and loss ops only)."""
@@ -162,7 +167,6 @@ class _Builder:
         names = [*sc.inputs, *self.targets, "learn_rate", *self.params]
         self.slot = {n: i for i, n in enumerate(names)}
         self.ops: list[Op] = []
-        self.outs: list[int] = []
         self.numeric: list[Node] = []
         self.functions: dict[str, Callable[..., float]] = {}
         # gradient graph: unit -> [(consumer unit, partial op name)]
@@ -180,14 +184,13 @@ class _Builder:
         return "y_pred" if self.single and unit == self.sc.outputs[0] else unit
 
     def emit(self, name: str, phase: str, kind: str, reads: Sequence[str], code: str, expr: Node,
-             numeric: Node | None = None, *, out: str | None = None, **extra: object) -> None:
-        """Append an op; ``numeric`` is its arithmetic over slot names (default: ``expr``)."""
-        target = out or name
-        if target not in self.slot:
-            self.slot[target] = len(self.slot)
+             numeric: Node | None = None, **extra: object) -> None:
+        """Append an op writing the slot ``name``; ``numeric`` is its arithmetic over
+        slot names (default: ``expr``)."""
+        if name not in self.slot:
+            self.slot[name] = len(self.slot)
         op = Op(len(self.ops), name, phase, kind, tuple(reads), code, expr, **extra)  # type: ignore[arg-type]
         self.ops.append(op)
-        self.outs.append(self.slot[target])
         self.numeric.append(expr if numeric is None else numeric)
 
     def deriv(self, layer: Layer, n: Neuron) -> Node | None:
@@ -216,16 +219,12 @@ class _Builder:
         self.local_partials()
         self.totals()
         self.updates()
-        from .codegen import compile_kernels
-
         s = self.sc
-        numeric = tuple(self.numeric)
         return Program(
             scenario=s,
             ops=tuple(self.ops),
             slot=self.slot,
-            kernels=compile_kernels(tuple(zip(self.outs, numeric)), self.slot, self.functions),
-            numeric=numeric,
+            numeric=tuple(self.numeric),
             functions=self.functions,
             inputs=s.inputs,
             targets=self.targets,

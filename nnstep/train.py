@@ -34,7 +34,7 @@ def train(program: Program, params: Sequence[float], epochs: int,
           on_epoch: Callable[[int, float], None] | None = None) -> TrainResult:
     """Train ``epochs`` epochs of per-sample gradient descent from ``params``."""
     fused = program.fused
-    if fused is not None and vector_network(program) is None:
+    if vector_network(program) is None:
         # generated code for the whole run; with a callback, one epoch per call
         if on_epoch is None:
             params, losses = fused.train(params, epochs)
