@@ -74,8 +74,10 @@ def formula_text(dbg: Debugger, book: FormulaBook | None, index: int, view: str,
     lines: list[Text] = []
     head = Text(op.code, style="bold", no_wrap=True)
     lines.append(head)
-    lines.append(Text(f"{op.phase} · {KIND_TEXT.get(op.kind, op.kind)} · op {index + 1}/{dbg.op_count}",
-                      style="dim"))
+    kind = KIND_TEXT.get(op.kind, op.kind)
+    if op.phase == "loss" and dbg.scenario.form == "graph":
+        kind = "the output that training makes smaller"
+    lines.append(Text(f"{op.phase} · {kind} · op {index + 1}/{dbg.op_count}", style="dim"))
     lines.append(Text(""))
     waiting = False
     value = dbg.value(op.name) if executed else None
@@ -128,21 +130,22 @@ def formula_text(dbg: Debugger, book: FormulaBook | None, index: int, view: str,
         for chunk in textwrap.wrap(f.latex, max(20, width), break_on_hyphens=False) or [""]:
             lines.append(Text(chunk, no_wrap=True))
     if executed and f is not None and not f.error and view != "latex":
-        lines.extend(_finite_difference(dbg, op, value))
+        lines.extend(_finite_difference(dbg, op, value, width))
     return Text("\n").join(lines), waiting
 
 
-def _finite_difference(dbg: Debugger, op, value: float | None) -> list[Text]:
+def _finite_difference(dbg: Debugger, op, value: float | None, width: int) -> list[Text]:
     if op.kind != "total" or op.wrt not in dbg.program.parameters or value is None:
         return []
     fd = dbg.finite_difference(op.wrt)
     diff = value - fd
     scale = max(abs(value), abs(fd), 1e-300)
     ok = math.isfinite(diff) and abs(diff) / scale < FD_AGREES
+    wide = width >= 44
     t = Text("check ", style="bold")
-    t.append(f"central finite difference {num(fd, 9)}")
+    t.append(f"{'central finite difference' if wide else 'f.d.'} {num(fd, 9)}")
     out = [t]
-    t = Text(f"      chain rule − f.d. = {num(diff, 2)} ")
+    t = Text(f"      chain rule − f.d. = {num(diff, 2)} " if wide else f"      diff {num(diff, 2)} ")
     t.append("✓ agree" if ok else "✗ differ", style="bold green" if ok else "bold red")
     out.append(t)
     return out

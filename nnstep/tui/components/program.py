@@ -24,6 +24,12 @@ PHASE_TITLES = {
     "backward": "backward: local partials, then the chain rule",
     "update": "update: gradient descent, one parameter at a time",
 }
+#: A formula graph has no neurons and no target: its last formula is what training makes smaller.
+GRAPH_PHASE_TITLES = {
+    **PHASE_TITLES,
+    "forward": "forward: each formula from its inputs",
+    "loss": "output: the formula that training makes smaller",
+}
 VALUE_W = 10
 
 
@@ -83,12 +89,16 @@ class ProgramView(RowList, can_focus=True):
         self.row_of: dict[int, int] = {}
         self.current = -1  # op index of the last executed op
         self.selected = 0
+        self.titles = PHASE_TITLES
 
     def load(self, dbg: Debugger | None) -> None:
         self.dbg = dbg
         rows: list[tuple[str, object]] = []
         self.row_of = {}
+        self.titles = PHASE_TITLES
         if dbg is not None:
+            if dbg.scenario.form == "graph":
+                self.titles = GRAPH_PHASE_TITLES
             for phase in PHASES:
                 ops = [op for op in dbg.program.ops if op.phase == phase]
                 if not ops:
@@ -152,7 +162,7 @@ class ProgramView(RowList, can_focus=True):
     def row_text(self, index: int, width: int) -> Text:
         kind, what = self.rows[index]
         if kind == "heading":
-            title = PHASE_TITLES.get(str(what), str(what))
+            title = self.titles.get(str(what), str(what))
             return Text(f"── {title} ".ljust(width, "─")[:width], style=style_of(self, "program--heading"))
         dbg = self.dbg
         assert dbg is not None

@@ -22,6 +22,9 @@ GROUPS = (
     ("backward", "gradients"),
 )
 
+#: Columns a number takes at most (see nnstep.tui.fmt.num).
+VALUE_W = 10
+
 
 class ValuesView(RowList, can_focus=True):
     """Names grouped as inputs, targets, parameters, forward values, the loss and
@@ -46,12 +49,14 @@ class ValuesView(RowList, can_focus=True):
         self.row_of: dict[str, int] = {}
         self.changed = ""
         self.old: dict[str, float] = {}
-        self.name_w = 8
+        self.name_w = 8  # the names' column: as wide as the longest name …
+        self.group_w: dict[str, int] = {}  # … or, where that leaves too little room, of the name's group
 
     def load(self, dbg: Debugger | None) -> None:
         self.dbg = dbg
         rows: list[tuple[str, object]] = []
         self.row_of = {}
+        self.group_w = {}
         if dbg is not None:
             prog = dbg.program
             members = {
@@ -62,15 +67,22 @@ class ValuesView(RowList, can_focus=True):
                 "loss": [op.name for op in prog.ops if op.phase == "loss"],
                 "backward": [op.name for op in prog.ops if op.phase == "backward"],
             }
-            for key, title in GROUPS:
+            titles = dict(GROUPS)
+            if not prog.targets:
+                titles["targets"] = "learning rate"
+            if dbg.scenario.form == "graph":
+                titles["loss"] = "output"
+            for key, _ in GROUPS:
                 names = members[key]
                 if not names:
                     continue
-                rows.append(("heading", title))
+                rows.append(("heading", titles[key]))
+                width = max(len(n) for n in names)
                 for n in names:
+                    self.group_w[n] = width
                     self.row_of[n] = len(rows)
                     rows.append(("name", n))
-            self.name_w = max((len(n) for n in prog.slot), default=8)
+        self.name_w = max(self.group_w.values(), default=8)
         self.changed = ""
         self.set_rows(rows)
 
@@ -94,7 +106,9 @@ class ValuesView(RowList, can_focus=True):
         assert dbg is not None
         name = str(what)
         value = dbg.value(name)
-        name_w = min(self.name_w, max(6, width - 14))
+        need = VALUE_W * 2 + 3 if name in self.old else VALUE_W  # old → new, or one number
+        name_w = min(self.name_w, max(self.group_w.get(name, 8), width - 2 - need))
+        name_w = min(name_w, max(6, width - 14))
         t = Text(no_wrap=True)
         t.append(f" {name:<{name_w}} ", style_of(self, "values--name" if value is not None else "values--pending"))
         if name in self.old:

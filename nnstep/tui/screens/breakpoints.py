@@ -38,6 +38,14 @@ class NameSuggester(Suggester):
         return None
 
 
+def example_names(dbg: Debugger) -> tuple[str, str]:
+    """A parameter's gradient and the loss, as this program names them (for the examples)."""
+    prog = dbg.program
+    loss = prog.loss
+    gradients = [f"d_{loss}_d_{p}" for p in prog.parameters if f"d_{loss}_d_{p}" in prog.by_name]
+    return (gradients[0] if gradients else prog.ops[-1].name), loss
+
+
 class BreakpointsScreen(ModalScreen[None]):
     """Add a condition such as ``abs(d_L_d_w1) > 0.1`` or ``L < 0.01`` (or an op
     name for a plain breakpoint), remove one with delete, switch stop-on-NaN/inf.
@@ -55,6 +63,7 @@ class BreakpointsScreen(ModalScreen[None]):
     BreakpointsScreen Switch { margin: 0 1 0 0; }
     BreakpointsScreen #bp-nonfinite-label { padding: 1 0 0 0; }
     BreakpointsScreen .hint { color: $text-muted; }
+    BreakpointsScreen Vertical > Label { width: 100%; }
     """
     BINDINGS = [
         Binding("escape", "close", "close"),
@@ -67,10 +76,11 @@ class BreakpointsScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         names = sorted(self.dbg.program.slot)
+        gradient, loss = example_names(self.dbg)
         with Vertical() as box:
             box.border_title = "Breakpoints"
-            yield Label("Stop when a condition becomes true, e.g. abs(d_L_d_w1) > 0.1 or L < 0.01")
-            yield Label("(an op name such as d_L_d_w1 adds a plain breakpoint on that op):", classes="hint")
+            yield Label(f"Stop when a condition becomes true, e.g. abs({gradient}) > 0.1 or {loss} < 0.01")
+            yield Label(f"(an op name such as {gradient} adds a plain breakpoint on that op):", classes="hint")
             yield Input(placeholder="condition or op name, then enter (→ completes a name)",
                         suggester=NameSuggester(names), id="bp-input")
             yield Static("", id="bp-error")
