@@ -21,6 +21,7 @@ from nnstep.tui.components.network import NetworkView  # noqa: E402
 from nnstep.tui.components.program import ProgramView  # noqa: E402
 from nnstep.tui.components.status import StatusBar  # noqa: E402
 from nnstep.tui.components.values import ValuesView  # noqa: E402
+from nnstep.tui.fmt import short  # noqa: E402
 from nnstep.tui.formulas import FormulaBook  # noqa: E402
 from nnstep.tui.screens.breakpoints import BreakpointsScreen  # noqa: E402
 from nnstep.tui.screens.goto import GotoScreen  # noqa: E402
@@ -212,6 +213,27 @@ async def test_breakpoint_on_selected_op_and_continue():
         assert app.dbg.t == 40 + target + 1 and app.dbg.sample.name == "Bob"
         await pilot.press("b")  # the selection is on the current op: removes it
         assert app.dbg.breakpoints == set()
+
+
+async def test_narrow_status_bar_keeps_the_stop_and_a_cut_scenario_name():
+    app = NNStepApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        app.dbg.toggle_breakpoint("d_L_d_b1")
+        await pilot.press("c")
+        await wait_idle(app, pilot)
+        bar = app.query_one(StatusBar)
+        text = bar.query_one("#status-text").content.plain
+        assert text.startswith("The note") and "…" in text and text.endswith("● d_L_d_b1")
+        assert len(text) <= bar.query_one("#status-text").content_region.width - 2  # a gap before the loss part
+        for _ in range(4):  # an epoch later: the loss part and the sparkline take their room too
+            await pilot.press("c")
+            await wait_idle(app, pilot)
+        assert app.dbg.epochs_done == 1 and app.dbg.sample.name == "Alice"
+        text = bar.query_one("#status-text").content.plain
+        assert text.startswith("The n") and text.endswith("● d_L_d_b1")
+        assert len(text) <= bar.query_one("#status-text").content_region.width - 2
+        assert status(app).endswith(f"loss {short(app.dbg.epoch_loss(0), 6)}")
 
 
 async def test_continue_runs_in_a_worker_to_the_end():
@@ -561,6 +583,21 @@ async def test_network_pane_shows_values_and_gradients():
         assert "∂L/∂" in text
         scene = app.network_model.scene(app.dbg)
         assert scene.writes == {"w1"} and {"o1", "w5"} <= scene.reads
+
+
+async def test_network_border_names_what_the_pane_shows():
+    app = NNStepApp("relu-softmax")  # at 120x36 drawn in some phases, a heat map in others
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        net = app.query_one(NetworkView)
+        seen = set()
+        for _ in range(app.dbg.op_count):
+            await pilot.press("n")
+            await pilot.pause()
+            assert net.border_subtitle == net.showing
+            assert net.plain().startswith("heat map") == (net.showing == "heat map")
+            seen.add(net.showing)
+        assert seen == {"drawing", "heat map"}
 
 
 async def test_values_pane_old_to_new():

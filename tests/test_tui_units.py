@@ -92,7 +92,7 @@ def test_network_model_maps_names_to_drawn_elements():
     assert "∂w1 +0.0436" in drawn and "L 0.2564" in drawn
     assert draw(model, scene, 30, 6) is None  # too small: the heat map instead
     heat = "\n".join(t.plain for t in heatmap(model, scene, 60, 10))
-    assert "L1 sigmoid" in heat and "◆" in heat
+    assert "layer 1 sigmoid (2)" in heat and "◆" in heat and "L 0.2564" in heat
 
 
 def test_graph_view_lists_formulas_with_values_and_gradients():
@@ -112,6 +112,35 @@ def test_status_text_fits_the_width():
     assert status_text(dbg, 60).cell_len <= 60
     assert "The note's 2-2-1 network" in status_text(dbg, 200).plain
     assert "sample 1/4 Alice" in status_text(dbg, 200).plain and "op 25/40 d_L_d_w1" in status_text(dbg, 200).plain
+    assert "│ L 0.2564" in status_text(dbg, 200).plain
+
+
+def test_status_text_labels_the_loss_by_its_name():
+    dbg = nnstep.Debugger(nnstep.load_scenario("circuit"))
+    dbg.goto(dbg.program.by_name["f"].index + 1)
+    for width in (200, 80, 50):
+        text = status_text(dbg, width).plain
+        assert text.endswith("f -12") and "L " not in text
+
+
+def test_status_text_cuts_the_scenario_name_before_dropping_it():
+    dbg = note()
+    dbg.goto(27)  # d_L_d_b1
+    long, short_ = "breakpoint at d_L_d_b1", "● d_L_d_b1"
+    assert status_text(dbg, 200, long, short_).plain.startswith("The note's 2-2-1 network │ epoch 1/1000")
+    assert status_text(dbg, 200, long, short_).plain.endswith("│ breakpoint at d_L_d_b1")
+    # 80 columns: what the status text gets beside "no epoch done", then beside a sparkline
+    for width in (62, 55):
+        text = status_text(dbg, width, long, short_).plain
+        assert len(text) <= width
+        name = text.split(" · ")[0]
+        assert name.endswith("…") and "The note's 2-2-1 network".startswith(name[:-1])
+        assert text.endswith("L 0.2564 · ● d_L_d_b1") and "ep 1/1000" in text and "Alice" in text
+    # without a message the phase stays
+    assert "backward" in status_text(dbg, 62).plain
+    # only where not even a few letters fit does the name go
+    assert status_text(dbg, 45, long, short_).plain == "ep 1/1000 · Alice 1/4 · L 0.2564 · ● d_L_d_b1"
+    assert status_text(dbg, 30, long, short_).cell_len == 30
 
 
 def test_loss_history_is_thinned_to_the_sparkline():

@@ -55,6 +55,14 @@ STOP_TEXT = {
     "end": "end of training",
     "cancelled": "interrupted",
 }
+#: The same, for a narrow status bar (● and ◆ as in the program gutter and the breakpoints dialog).
+STOP_SHORT = {
+    "breakpoint": "● {detail}",
+    "condition": "◆ {detail}",
+    "nonfinite": "non-finite: {detail}",
+    "end": "end",
+    "cancelled": "interrupted",
+}
 
 
 def loss_history(dbg: Debugger) -> list[float]:
@@ -118,6 +126,7 @@ class NNStepApp(App):
         self.last_run_threaded = False  # whether the last run went to a worker
         self._bindings_shown: tuple | None = None
         self.message = ""
+        self.message_short = ""  # the message for a narrow status bar
 
     # ------------------------------------------------------------------ layout
 
@@ -169,7 +178,7 @@ class NNStepApp(App):
         self._losses = []
         self._losses_done = 0
         self.last_stop = None
-        self.message = ""
+        self.message = self.message_short = ""
         self.network_model = NetworkModel(dbg)
         self.book = FormulaBook(dbg.program)
         self.query_one(ErrorView).display = False
@@ -275,12 +284,12 @@ class NNStepApp(App):
         if dbg is None:
             return
         bar = self.query_one(StatusBar)
-        extra = self.message
+        extra, short = self.message, self.message_short or self.message
         if self.playing:
-            extra = f"▶ playing {SPEEDS[self.speed_index]:g} op/s" + (f" · {extra}" if extra else "")
-        bar.show(lambda width: status_text(dbg, width, extra), self._losses)
-        net = self.query_one(NetworkView)
-        net.border_subtitle = net.showing
+            speed = f"{SPEEDS[self.speed_index]:g} op/s"
+            extra = f"▶ playing {speed}" + (f" · {extra}" if extra else "")
+            short = f"▶ {speed}" + (f" · {short}" if short else "")
+        bar.show(lambda width: status_text(dbg, width, extra, short), self._losses)
 
     def _sync_losses(self) -> None:
         dbg = self.dbg
@@ -308,6 +317,8 @@ class NNStepApp(App):
     def _after_resize(self) -> None:
         if self.dbg is not None and not self.busy:
             self.query_one(ValuesView).sync()
+            net = self.query_one(NetworkView)
+            net.show(net.scene)  # the new size may want the heat map instead (or back)
             self.query_one(ProgramView).sync()
             self.query_one(ProgramView).select(self.shown_op, announce=False)
             self.update_formula(reset=False)
@@ -357,8 +368,11 @@ class NNStepApp(App):
         name = action.split("(", 1)[0]
         return self.check_action(name, ()) is True
 
-    def moved(self, message: str = "") -> None:
+    def moved(self, message: str = "", short: str = "") -> None:
+        """The debugger moved: every pane follows; ``message`` (``short`` where the
+        status bar is narrow) is shown in the status bar until the next move."""
         self.message = message
+        self.message_short = short
         self.refresh_panes()
 
     def action_step(self) -> None:
@@ -410,7 +424,7 @@ class NNStepApp(App):
     def finished(self, stop: Stop) -> None:
         self.last_stop = stop
         text = STOP_TEXT.get(stop.reason, "").format(detail=stop.detail)
-        self.moved(text)
+        self.moved(text, STOP_SHORT.get(stop.reason, "").format(detail=stop.detail))
         if stop.reason in ("breakpoint", "condition", "nonfinite", "end"):
             self.notify(text[:1].upper() + text[1:], title="Stopped", timeout=3)
         elif stop.reason == "cancelled":
@@ -591,8 +605,7 @@ class NNStepApp(App):
         if self.allowed("toggle_heatmap"):
             net = self.query_one(NetworkView)
             net.compact = not net.compact
-            net.refresh()
-            self.call_after_refresh(self.update_status)
+            net.show(net.scene)
 
     def action_zoom(self) -> None:
         screen = self.screen

@@ -74,7 +74,7 @@ class NetworkModel:
         sc = dbg.scenario
         prog = dbg.program
         self.form = getattr(sc, "form", "layers")
-        self.loss = getattr(prog, "loss", "L")
+        self.loss = prog.loss
         self.inputs = list(prog.inputs)
         self.layers = [list(layer.neurons) for layer in sc.layers]
         self.activations = [layer.activation for layer in sc.layers]
@@ -422,7 +422,7 @@ def _draw(model: NetworkModel, scene: Scene, width: int, height: int, level: int
                 tx = xs[ci]
             for k, (t, st) in enumerate(rows):
                 canvas.text(tx, b.y + k, t, st)
-    legend = _legend(scene.phase)
+    legend = _legend(scene.phase, model.loss)
     canvas.text(0, height - 1, legend[: width], Style(dim=True))
     return canvas.lines()
 
@@ -432,11 +432,11 @@ def _anchor_row(rows: int, level: int) -> int:
     return {3: 2, 2: 1, 1: 0}[level]
 
 
-def _legend(phase: str) -> str:
+def _legend(phase: str, loss: str) -> str:
     if phase == "backward":
-        return "∂ = ∂L/∂·, edges ∂L/∂w · blue + orange − · brighter = larger"
+        return f"∂ = ∂{loss}/∂·, edges ∂{loss}/∂w · blue + orange − · brighter = larger"
     if phase == "update":
-        return "edges: weights after w -= learn_rate·∂L/∂w · blue + orange −"
+        return f"edges: weights after w -= learn_rate·∂{loss}/∂w · blue + orange −"
     return "Σ sum · = value · edges: weights, blue + orange − · yellow: current op"
 
 
@@ -446,7 +446,10 @@ def heatmap(model: NetworkModel, scene: Scene, width: int, height: int) -> list[
     vals = scene.values
     backward = scene.phase == "backward"
     out: list[Text] = []
-    label_w = min(18, max(10, width // 3))
+    labels = [f"inputs ({len(model.inputs)})"] + [
+        f"layer {li + 1} {act} ({len(layer)})" for li, (layer, act) in enumerate(zip(model.layers, model.activations))
+    ]
+    label_w = min(max(len(label) for label in labels), max(10, width // 3))
     cells_w = max(4, width - label_w - 1)
 
     def row(label: str, names: Iterable[str], key) -> None:
@@ -468,26 +471,25 @@ def heatmap(model: NetworkModel, scene: Scene, width: int, height: int) -> list[
         if len(names) > len(shown):
             out.append(Text(" " * (label_w + 1) + f"… {len(names) - len(shown)} more", style="dim"))
 
-    what = "∂L/∂node" if backward else "value"
+    what = f"∂{model.loss}/∂node" if backward else "value"
     out.append(Text(f"heat map ({what}; blue +, orange −, ◆ current op)", style="dim", no_wrap=True))
-    row(f"inputs ({len(model.inputs)})", model.inputs, vals.get)
+    row(labels[0], model.inputs, vals.get)
     for li, layer in enumerate(model.layers):
-        act = model.activations[li]
         if backward:
-            row(f"L{li + 1} {act} ({len(layer)})", layer, lambda n: vals.get(model.grad_name(n) or ""))
+            row(labels[li + 1], layer, lambda n: vals.get(model.grad_name(n) or ""))
         else:
-            row(f"L{li + 1} {act} ({len(layer)})", layer, vals.get)
+            row(labels[li + 1], layer, vals.get)
         params = [w for n in layer for w, _ in model.neurons[n].weights]
         shown = [vals.get(model.grad_name(p) or "") if backward else vals.get(p) for p in params]
         finite = [abs(v) for v in shown if v is not None and math.isfinite(v)]
         hot = [p for p in params if p in scene.writes or p in scene.reads]
-        desc = "|∂L/∂w|" if backward else "|w|"
+        desc = f"|∂{model.loss}/∂w|" if backward else "|w|"
         stat = f"max {desc} {short(max(finite))}" if finite else f"{desc} not computed yet"
         line = f"  {len(params)} weights ({params[0]}…{params[-1]}): {stat}" if params else ""
         if hot:
             line += f" · current: {', '.join(hot[:3])}"
         out.append(Text(line, style="dim", no_wrap=True, overflow="ellipsis"))
-    out.append(Text(f"{model.loss} {short(vals.get(model.loss))}", style=Style(bold=True), no_wrap=True))
+    out.append(Text(f"loss {model.loss} {short(vals.get(model.loss))}", style=Style(bold=True), no_wrap=True))
     return out[:height]
 
 
@@ -538,28 +540,46 @@ class NetworkView(Widget, can_focus=True):
         self.scene: Scene | None = None
         self.compact = False  # forced heat map
         self.showing = "drawing"
+        self._drawn: tuple[tuple, list[Text]] | None = None  # (what it was drawn for, the lines)
 
     def set_model(self, model: NetworkModel | None) -> None:
         self.model = model
         self.scene = None
+        self._drawn = None
         self.refresh()
 
-    def show(self, scene: Scene) -> None:
+    def show(self, scene: Scene | None) -> None:
+        """Show ``scene``: drawn here already (when the pane has a size), so that the
+        border names what the pane shows in the same frame."""
         self.scene = scene
+        if self.size.width and self.size.height:
+            self._lines(self.size.width, self.size.height)
         self.refresh()
+
+    def _lines(self, width: int, height: int) -> list[Text]:
+        key = (width, height, self.model, self.scene, self.compact)
+        if self._drawn is None or self._drawn[0] != key:
+            self._drawn = (key, self.render_lines_text(width, height))
+        return self._drawn[1]
 
     def render_lines_text(self, width: int, height: int) -> list[Text]:
         if self.model is None or self.scene is None:
             return []
         if self.model.form == "graph":
-            self.showing = "formula graph"
+            self._show_kind("formula graph")
             return graph_view(self.model, self.scene, width, height)
         got = None if self.compact else draw(self.model, self.scene, width, height)
-        self.showing = "drawing" if got is not None else "heat map"
+        self._show_kind("drawing" if got is not None else "heat map")
         return got if got is not None else heatmap(self.model, self.scene, width, height)
 
+    def _show_kind(self, kind: str) -> None:
+        """What the pane shows, also in its border (known only once it is drawn)."""
+        self.showing = kind
+        if self.border_subtitle != kind:
+            self.border_subtitle = kind
+
     def render(self) -> Text:
-        lines = self.render_lines_text(self.size.width, self.size.height)
+        lines = self._lines(self.size.width, self.size.height)
         text = Text("\n").join(lines) if lines else Text("")
         text.no_wrap = True
         text.overflow = "crop"

@@ -17,9 +17,30 @@ if TYPE_CHECKING:
     from nnstep.debugger import Debugger
 
 
-def status_text(dbg: Debugger, width: int, extra: str = "") -> Text:
+#: Layouts from the roomiest down: labels spelled out?, the current op's name?, the
+#: op position?, the phase?, the message in full (else its short form)?, and the
+#: fewest columns the scenario name may be cut to before the next layout is tried.
+LAYOUTS = (
+    (True, True, True, True, True, 24),
+    (True, False, True, True, True, 16),
+    (False, False, True, True, True, 12),
+    (False, False, False, True, True, 10),
+    (False, False, True, True, False, 12),
+    (False, False, False, True, False, 10),
+    (False, False, False, False, False, 6),
+)
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(0, width - 1)].rstrip() + "…"
+
+
+def status_text(dbg: Debugger, width: int, extra: str = "", short_extra: str | None = None) -> Text:
     """``scenario │ epoch i/N │ sample j/M Bob │ phase │ op k/K name │ L 0.25``,
-    shortened (op name, then scenario name, then labels) to fit ``width``."""
+    made to fit ``width``: the op name goes first, then the labels get shorter,
+    the op position goes, ``extra`` becomes ``short_extra`` and the phase goes;
+    the scenario name is cut to the room left (with an ellipsis) and dropped
+    only when not even a few letters of it fit."""
     op = dbg.current_op
     phase = dbg.phase if not dbg.at_end else "finished"
     sample = dbg.sample
@@ -27,34 +48,42 @@ def status_text(dbg: Debugger, width: int, extra: str = "") -> Text:
     epoch = f"{dbg.epoch + 1}/{dbg.epochs}"
     where = f"{dbg.sample_index + 1}/{dbg.sample_count}"
     ops = f"{dbg.op_index + 1}/{dbg.op_count}"
+    loss_label = f"{dbg.program.loss} "
     loss_text = num(loss, 4) if loss is not None else "·"
     name = dbg.scenario.name
-    variants = []
-    for name_w, op_name, long in ((60, True, True), (60, False, True), (24, False, True), (16, False, True),
-                                  (16, False, False), (0, False, False)):
-        parts: list[tuple[str, str]] = []
+
+    def build(long: bool, op_name: bool, show_op: bool, show_phase: bool, full: bool, name_w: int) -> Text:
+        sep = " │ " if long else " · "
+        parts: list[tuple[str, str, bool]] = []  # label, value, bold
         if name_w:
-            parts.append(("", name if len(name) <= name_w else name[: name_w - 1] + "…"))
-        parts.append(("epoch " if long else "ep ", epoch))
-        parts.append(("sample " if long else "", f"{where} {sample.name}" if long else f"{sample.name} {where}"))
-        parts.append(("", phase))
-        parts.append(("op ", ops + (f" {op.name}" if op_name and op else "")))
-        parts.append(("L ", loss_text))
-        variants.append((parts, " │ " if long else " · "))
-    t = Text()
-    for parts, sep in variants:
+            parts.append(("", _cut(name, name_w), True))
+        parts.append(("epoch " if long else "ep ", epoch, False))
+        parts.append(("sample " if long else "", f"{where} {sample.name}" if long else f"{sample.name} {where}",
+                      False))
+        if show_phase:
+            parts.append(("", phase, True))
+        if show_op:
+            parts.append(("op ", ops + (f" {op.name}" if op_name and op else ""), False))
+        parts.append((loss_label, loss_text, True))
         t = Text(no_wrap=True, overflow="ellipsis")
-        for k, (label, value) in enumerate(parts):
+        for k, (label, value, bold) in enumerate(parts):
             if k:
                 t.append(sep, style="dim")
             if label:
                 t.append(label, style="dim")
-            t.append(value, style="bold" if k == 0 or label == "L " or value == phase else "")
-        if extra:
+            t.append(value, style="bold" if bold else "")
+        more = extra if full or short_extra is None else short_extra
+        if more:
             t.append(sep, style="dim")
-            t.append(extra, style="bold yellow")
-        if t.cell_len <= width:
-            return t
+            t.append(more, style="bold yellow")
+        return t
+
+    for *layout, least in LAYOUTS:
+        room = width - build(*layout, 0).cell_len - 3
+        if room >= min(len(name), least):
+            return build(*layout, min(room, 60))
+    t = build(*LAYOUTS[-1][:-1], 0)  # no room for the name at all: cropped with an ellipsis
+    t.truncate(width, overflow="ellipsis")
     return t
 
 
@@ -100,7 +129,8 @@ class StatusBar(Horizontal):
             spark.display = bool(finite)
         if callable(text):
             spark_w = ((8 if narrow else 16) + 1) if finite else 0
-            text = text(max(20, self.size.width - len(label) - 3 - spark_w))
+            # 1 column of padding, 2 of the loss part's and 2 more to keep the two apart
+            text = text(max(20, self.size.width - len(label) - 5 - spark_w))
         self.query_one("#status-text", Static).update(text, layout=False)
 
     @property
