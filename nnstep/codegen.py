@@ -1,27 +1,23 @@
-"""Op arithmetic made runnable: per-op kernels and generated whole-sample code.
+"""Generated whole-sample code: the op program as straight-line Python.
 
-Each op's arithmetic is one small tree of :mod:`nnstep.expr` nodes over slot
-names (its *numeric* form, made by the program builders).  Two shapes come from
-the same trees, doing the same operations in the same order, so they are the
-same arithmetic to the bit (tests compare them on every bundled scenario and on
-random networks):
+From each op's numeric tree (see :mod:`nnstep.kernels`) this module generates
+functions on local variables for one sample's step, the epoch loss, whole
+training runs, and a sample with breakpoint conditions and the non-finite check
+compiled in (:class:`Fused`).  They do the op kernels' operations in the same
+order, so their numbers are the stepper's to the bit (tests compare them on every
+bundled scenario and on random networks); a subexpression that occurs twice on
+the same inputs (``deriv_sigmoid(sum_o1, o1)`` in five partials) is computed once,
+which changes no value because the functions called are pure.
 
-* per-op kernels ``k(v) -> float``, closures on the slot list, for stepping one op
-  (:func:`compile_kernels`);
-* fused functions on local variables (one sample's step, the epoch loss, many
-  epochs of training): straight-line Python in which a subexpression that occurs
-  twice on the same inputs (``deriv_sigmoid(sum_o1, o1)`` in five partials) is
-  computed once (:class:`Fused`).  Functions in the table are pure, so that
-  changes no value.
-
-The fused functions are built through the :mod:`ast` module, never through text:
-every identifier in them is one made here (``s3`` for slot 3, ``f1`` for a
-function, ``t0`` for a temporary, ``_p``/``_data``/… for the loops), numbers are
-constants, and functions come from the fixed table of :func:`kernel_functions`
-plus the program's own (custom activations) under names made here.  Names from
-scenario files never reach the code (:func:`check_generated` says what may).  The
-functions are made from the compiled code objects with ``types.FunctionType`` and
-an empty ``__builtins__``; nothing is exec'd or eval'd.
+The code is built through the :mod:`ast` module, never through text: every
+identifier in it is one made here (``s3`` for slot 3, ``f1`` for a function,
+``t0`` for a temporary, ``_p``/``_data``/… for the loops), numbers are
+constants, and functions come from the fixed table of
+:func:`nnstep.kernels.kernel_functions` plus the program's own (custom
+activations) under names made here.  Names from scenario files never reach the
+code (:func:`check_generated` says what may).  The functions are made from the
+compiled code objects with ``types.FunctionType`` and an empty ``__builtins__``;
+nothing is exec'd or eval'd.
 """
 
 from __future__ import annotations
@@ -29,52 +25,25 @@ from __future__ import annotations
 import ast
 import gc
 import math
-import operator
 import re
 import types
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from functools import cache, cached_property
+from functools import cached_property
 from typing import TYPE_CHECKING, TypeVar
 
 from .expr import Binary, BoolOp, Call, Compare, Name, Node, Num, Unary, children
+from .kernels import kernel_functions
 
 if TYPE_CHECKING:
     from .program import Program
 
-Kernel = Callable[[list[float]], float]
 _T = TypeVar("_T", bound=ast.AST)
 #: The file name of generated code (tests allow ``compile`` for exactly this).
 FILENAME = "<nnstep generated>"
 #: Every identifier generated code may contain.
 GENERATED_NAME = re.compile(r"(?:[sftk]\d+|_p|_x|_data|_n|_total|_count|_e|_losses|_range|_step|_loss|_train|v)\Z")
-
-
-@cache
-def kernel_functions() -> Mapping[str, Callable[..., float]]:
-    """The functions an op's numeric form may call: the formula functions
-    (one meaning everywhere, from :mod:`nnstep.expr`), the safe operators, the
-    activations' derivatives and one softmax output."""
-    from . import scalar
-    from .activations import ACTIVATIONS, softmax
-    from .expr import _IMPL
-
-    def softmax_at(i: float, *sums: float) -> float:
-        return softmax(list(sums))[int(i)]
-
-    table: dict[str, Callable[..., float]] = dict(_IMPL)
-    def sign(a: float) -> float:
-        return a if a != a else (1.0 if a > 0 else -1.0 if a < 0 else 0.0)
-
-    def heaviside(a: float, at_zero: float) -> float:
-        return a if a != a else (1.0 if a > 0 else 0.0 if a < 0 else at_zero)
-
-    table.update(safe_div=scalar.safe_div, power=scalar.power, xlog=scalar.xlog, softmax_at=softmax_at,
-                 tanh_deriv=scalar.tanh_deriv, sign=sign, heaviside=heaviside)
-    for name, act in ACTIVATIONS.items():
-        table[f"deriv_{name}"] = act.deriv
-    return types.MappingProxyType(table)
 
 
 _ARITH = {"+": ast.Add, "-": ast.Sub, "*": ast.Mult}
@@ -311,81 +280,6 @@ def _no_gc() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
-
-
-def compile_kernels(numeric: Sequence[tuple[int, Node]], slot: Mapping[str, int],
-                    functions: Mapping[str, Callable[..., float]] = {}) -> tuple[tuple[int, Kernel], ...]:  # noqa: B006
-    """One kernel ``v -> value`` per op, from its numeric tree on the slot list ``v``.
-
-    Kernels are closures (cheap to make: a 46,000-op network builds in about a
-    second), doing each tree's operations in the tree's order exactly as the
-    generated code does; a chain such as a 512-term sum is a loop, not recursion."""
-    table = {**kernel_functions(), **functions}
-    return tuple((out, _closure(tree, slot, table)) for out, tree in numeric)
-
-
-_OPERATOR = {"+": operator.add, "-": operator.sub, "*": operator.mul}
-
-
-def _closure(node: Node, slot: Mapping[str, int], table: Mapping[str, Callable[..., float]]) -> Kernel:
-    if isinstance(node, Num):
-        value = float(node.value)
-        return lambda v: value
-    if isinstance(node, Name):
-        return operator.itemgetter(slot[node.id])
-    if isinstance(node, Binary):
-        spine = []  # a left-deep chain a + b - c * d ...: its links from the top
-        while isinstance(node, Binary):
-            spine.append(node)
-            node = node.left
-        first = _closure(node, slot, table)
-        links = [(_binary(b), _closure(b.right, slot, table)) for b in reversed(spine)]
-        if len(links) == 1:
-            (op, g), = links
-            if isinstance(node, Name) and isinstance(spine[0].right, Name):
-                a, b = slot[node.id], slot[spine[0].right.id]  # type: ignore[union-attr]
-                if op is operator.mul:
-                    return lambda v: v[a] * v[b]
-                return lambda v: op(v[a], v[b])
-            return lambda v: op(first(v), g(v))
-
-        def chain(v: list[float]) -> float:
-            acc = first(v)
-            for op, g in links:
-                acc = op(acc, g(v))
-            return acc
-
-        return chain
-    parts = [_closure(c, slot, table) for c in children(node)]
-    if isinstance(node, Unary):
-        f = parts[0]
-        if node.op == "-":
-            return lambda v: -f(v)
-        if node.op == "+":
-            return f
-    elif isinstance(node, Call):
-        fn = table[node.func]
-        if len(parts) == 1:
-            f = parts[0]
-            return lambda v: fn(f(v))
-        if len(parts) == 2:
-            f, g = parts
-            return lambda v: fn(f(v), g(v))
-        return lambda v: fn(*[p(v) for p in parts])
-    raise ValueError(f"no numeric form for {node!r}")
-
-
-def _binary(node: Binary) -> Callable[[float, float], float]:
-    """The operation of one link, as :meth:`_Generator.make` writes it."""
-    if node.op in _OPERATOR:
-        return _OPERATOR[node.op]
-    if node.op == "/" and isinstance(node.right, Num) and node.right.value != 0.0:
-        return operator.truediv
-    if node.op in ("/", "**"):
-        from . import scalar
-
-        return scalar.safe_div if node.op == "/" else scalar.power
-    raise ValueError(f"no numeric form for {node!r}")
 
 
 class Fused:

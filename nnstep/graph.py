@@ -24,19 +24,19 @@ activation is built, never by :func:`name_clash`, which the scenario loader call
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from .errors import ScenarioError
 from .expr import Binary, Call, Name, Node, Num, Unary, render
+from .kernels import Kernel
 
 if TYPE_CHECKING:
     from .program import Program
     from .scenario import Graph, Scenario
 
-Kernel = Callable[[Sequence[float]], float]
 #: A chain-rule term is inlined into the next product while it stays this short (as for networks).
 MAX_INLINE_FACTORS = 4
 
@@ -254,7 +254,7 @@ def numeric_tree(expr: Any, names: Collection[str]) -> Node:
 
 def compile_sympy(expr: Any, slot: Mapping[str, int]) -> Kernel:
     """A kernel computing a SymPy expression on ``values[slot[name]]``; never raises."""
-    from .codegen import compile_kernels
+    from .kernels import compile_kernels
 
     ((_, kernel),) = compile_kernels([(0, numeric_tree(expr, slot))], slot)
     return kernel

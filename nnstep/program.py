@@ -24,13 +24,13 @@ from typing import TYPE_CHECKING
 
 from .activations import ACTIVATIONS, Activation, activation_expr, custom_activation
 from .expr import Binary, Call, Name, Node, Num, Unary
+from .kernels import Kernel, compile_kernels
 from .scenario import Layer, Neuron, Scenario
 
 if TYPE_CHECKING:
     from .codegen import Fused
 
 PHASES = ("forward", "loss", "backward", "update")
-Kernel = Callable[[list[float]], float]
 #: A chain-rule term is inlined into the next product while it stays this short.
 MAX_INLINE_FACTORS = 4
 
@@ -68,15 +68,13 @@ class Program:
     parameters: tuple[str, ...]
     loss_end: int  # ops[:loss_end] compute the forward pass and L
     loss: str = "L"  # the name of the loss value: L for networks, the output node of a graph
-    #: functions the numeric trees call beyond :func:`nnstep.codegen.kernel_functions`
+    #: functions the numeric trees call beyond :func:`nnstep.kernels.kernel_functions`
     functions: dict[str, Callable[..., float]] = field(default_factory=dict)
     by_name: dict[str, Op] = field(default_factory=dict)
     #: one kernel per op: (the slot it writes, v -> its value)
     kernels: tuple[tuple[int, Kernel], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        from .codegen import compile_kernels
-
         self.by_name = {op.name: op for op in self.ops}
         outs = [self.slot[op.name] for op in self.ops]
         self.kernels = compile_kernels(tuple(zip(outs, self.numeric)), self.slot, self.functions)
