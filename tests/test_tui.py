@@ -586,8 +586,8 @@ async def test_network_pane_shows_values_and_gradients():
 
 
 async def test_network_border_names_what_the_pane_shows():
-    app = NNStepApp("relu-softmax")  # at 120x36 drawn in some phases, a heat map in others
-    async with app.run_test(size=SIZE) as pilot:
+    app = NNStepApp("relu-softmax")  # at 100x30 drawn in some phases, a heat map in others
+    async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
         net = app.query_one(NetworkView)
         seen = set()
@@ -598,6 +598,27 @@ async def test_network_border_names_what_the_pane_shows():
             assert net.plain().startswith("heat map") == (net.showing == "heat map")
             seen.add(net.showing)
         assert seen == {"drawing", "heat map"}
+
+
+async def test_relu_softmax_is_drawn_in_every_phase_at_120x36():
+    # the backward phase's ∂ labels used to make the drawing 3 columns too wide for the
+    # 74-column pane, so the pane flipped to the heat map and back while stepping
+    app = NNStepApp("relu-softmax")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        net = app.query_one(NetworkView)
+        phases = set()
+        headers = set()
+        for _ in range(app.dbg.op_count):
+            await pilot.press("n")
+            await pilot.pause()
+            assert net.showing == "drawing" and net.border_subtitle == "drawing", (app.dbg.t, app.dbg.phase)
+            text = net.plain()
+            assert "L " in text and "hike" in text and "home" in text and "w8" in text
+            headers.update(" ".join(line.split()) for line in text.splitlines() if "softmax" in line)
+            phases.add(app.dbg.phase)
+        assert phases == {"forward", "loss", "backward", "update"}
+        assert headers == {"relu softmax"}  # one layout for the whole sample: activations above their layers
 
 
 async def test_values_pane_old_to_new():

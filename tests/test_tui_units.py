@@ -95,6 +95,32 @@ def test_network_model_maps_names_to_drawn_elements():
     assert "layer 1 sigmoid (2)" in heat and "◆" in heat and "L 0.2564" in heat
 
 
+def drawings(name: str, width: int, height: int) -> list[str | None]:
+    """The network drawing at every op of the first sample (None: the heat map)."""
+    dbg = nnstep.Debugger(nnstep.load_scenario(name))
+    model = NetworkModel(dbg)
+    out = []
+    for t in range(dbg.op_count + 1):
+        dbg.goto(t)
+        got = draw(model, model.scene(dbg), width, height)
+        out.append(None if got is None else "\n".join(line.plain for line in got))
+    return out
+
+
+def test_drawing_keeps_one_layout_through_a_sample():
+    # the network pane at 120x36 is 74x15: relu-softmax's backward ∂ labels used to
+    # need 77 columns, so the pane showed the heat map for part of the sample
+    shown = drawings("relu-softmax", 74, 15)
+    assert all(d is not None for d in shown)
+    # softmax is written once above its layer, not beside each neuron
+    assert all("softmax" in d and "hike softmax" not in d for d in shown)
+    # where the activations fit beside the names they stay there (120x36 and 80x24)
+    for width, height in ((74, 15), (78, 8)):
+        for name in ("note-network", "feed-forward"):
+            shown = drawings(name, width, height)
+            assert all(d is not None and "h1 σ" in d and "o1 σ" in d for d in shown), (name, width)
+
+
 def test_graph_view_lists_formulas_with_values_and_gradients():
     dbg = nnstep.Debugger(nnstep.load_scenario("circuit"))
     model = NetworkModel(dbg)

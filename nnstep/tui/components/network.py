@@ -233,15 +233,41 @@ class _Block:
 
 
 def draw(model: NetworkModel, scene: Scene, width: int, height: int) -> list[Text] | None:
-    """The network drawn into ``width`` x ``height`` cells, or None if it does not fit."""
+    """The network drawn into ``width`` x ``height`` cells, or None if it does not fit.
+
+    The layout (rows per neuron, gaps, activations beside each neuron or once above
+    its layer) is chosen for the widest numbers the drawing can show, not for the
+    current ones, so stepping through a sample never changes it: what fits in one
+    phase fits in all of them.  Only when even that does not fit is the first layout
+    that fits the current numbers taken."""
     if not model.layers or model.neuron_count > MAX_DRAWN_NEURONS or width < 20 or height < 3:
         return None
-    for level in (3, 2, 1):
-        for gap in (1, 0):
-            got = _draw(model, scene, width, height, level, gap)
+    layouts = [(level, gap, header) for level in (3, 2, 1) for gap in (1, 0) for header in (False, True)]
+    widest = _widest(model, scene)
+    for layout in layouts:
+        if _draw(model, widest, width, height, *layout, measure=True) is not None:
+            got = _draw(model, scene, width, height, *layout)
             if got is not None:
                 return got
+            break
+    for layout in layouts:
+        got = _draw(model, scene, width, height, *layout)
+        if got is not None:
+            return got
     return None
+
+
+#: A number as wide as the drawing ever shows one (:func:`short` / :func:`signed` at width 7).
+_WIDEST = -0.1234567
+
+
+def _widest(model: NetworkModel, scene: Scene) -> Scene:
+    """``scene`` in the backward phase with every number the steps compute (sums,
+    activations, parameters, gradients) as wide as it can be drawn.  The sample's
+    inputs and targets stay: they do not change while stepping through it."""
+    keep = {*model.inputs, *model.targets}
+    values = {n: (v if n in keep else _WIDEST) for n, v in scene.values.items()}
+    return Scene("backward", values)
 
 
 def _emphasis(scene: Scene, element: str) -> Style:
@@ -258,11 +284,17 @@ def _value_text(v: float | None, w: int = 7) -> str:
     return short(v, w)
 
 
-def _draw(model: NetworkModel, scene: Scene, width: int, height: int, level: int, gap: int) -> list[Text] | None:
+def _draw(model: NetworkModel, scene: Scene, width: int, height: int, level: int, gap: int, header: bool,
+          *, measure: bool = False) -> list[Text] | None:
+    """One layout: ``level`` rows of text per neuron (3: name, Σ, =, ∂; 2: no Σ;
+    1: name and value on one row), ``gap`` blank rows between neurons, and with
+    ``header`` each layer's activation written once above it instead of beside
+    every neuron's name.  ``measure``: only whether it fits (an empty list if so)."""
     vals = scene.values
     backward = scene.phase == "backward"
     legend_rows = 1
     usable = height - legend_rows
+    top = 1 if header else 0  # the activations' row
     # --- node texts per column
     columns: list[list[_Block]] = []
     texts: dict[str, list[tuple[str, Style | None]]] = {}
@@ -297,11 +329,12 @@ def _draw(model: NetworkModel, scene: Scene, width: int, height: int, level: int
             g = grads.get(n)
             gstyle = Style(color=tint(g, gmax), bold=True) if g is not None else Style(color=FAINT)
             gtext = f"∂ {_value_text(g)}" if backward or g is not None else ""
+            name = n if header else f"{n} {sym}"
             if level == 3:
-                rows = [(f"{n} {sym}", st), (f"Σ {_value_text(ssum)}", None), (f"= {_value_text(value)}", None),
+                rows = [(name, st), (f"Σ {_value_text(ssum)}", None), (f"= {_value_text(value)}", None),
                         (gtext, gstyle)]
             elif level == 2:
-                rows = [(f"{n} {sym}", st), (f"= {_value_text(value)}", None), (gtext, gstyle)]
+                rows = [(name, st), (f"= {_value_text(value)}", None), (gtext, gstyle)]
             else:
                 rows = [(f"{n} {_value_text(value)}", st), (gtext, gstyle)]
             texts[n] = rows
@@ -317,9 +350,9 @@ def _draw(model: NetworkModel, scene: Scene, width: int, height: int, level: int
     # --- vertical layout
     for col in columns:
         need = sum(b.height for b in col) + gap * (len(col) - 1)
-        if need > usable:
+        if need > usable - top:
             return None
-        y = (usable - need) // 2
+        y = top + (usable - top - need) // 2
         for b in col:
             b.y = y
             y += b.height + gap
@@ -334,17 +367,23 @@ def _draw(model: NetworkModel, scene: Scene, width: int, height: int, level: int
             return f"∂{p} {signed(pgrads[p])}"
         return f"{p} {signed(vals.get(p))}"
 
-    port_w = max((len(port_label(p)) for col in columns[1:-1] for b in col for p in b.ports), default=0)
+    # each layer's ports as wide as its widest label
+    port_ws = [0] + [max((len(port_label(p)) for b in col for p in b.ports), default=0) for col in columns[1:-1]]
+    headers = [""] + [ACT_SYMBOL.get(a, a) if header else "" for a in model.activations] + [""]
     node_w = []
-    for col in columns:
+    for ci, col in enumerate(columns):
         node_w.append(max((len(t) for b in col for t, _ in texts[b.element]), default=1))
-    fixed = node_w[0] + sum(port_w + 2 + node_w[i] for i in range(1, len(columns) - 1)) + node_w[-1]
+        node_w[-1] = max(node_w[-1], len(headers[ci]))
+    fixed = node_w[0] + sum(port_ws[i] + 2 + node_w[i] for i in range(1, len(columns) - 1)) + node_w[-1]
     spans = len(columns) - 2  # gaps with edges drawn in them
-    l_gap = 5
-    room = width - fixed - l_gap
-    if room < 4 * spans:
+    room = width - fixed
+    # edges get 4 to 16 columns; the link into the loss 3 to 5 (5 whenever the edges get 4)
+    l_gap = min(5, room - 4 * spans)
+    if l_gap < 3:
         return None
-    edge_gap = max(4, min(16, room // spans))
+    if measure:
+        return []
+    edge_gap = max(4, min(16, (room - l_gap) // spans))
     total = fixed + l_gap + edge_gap * spans
     x = max(0, (width - total) // 2)
     xs: list[int] = []  # text x of each column's nodes
@@ -354,7 +393,7 @@ def _draw(model: NetworkModel, scene: Scene, width: int, height: int, level: int
     for i in range(1, len(columns) - 1):
         x += edge_gap
         port_x.append(x)
-        x += port_w + 2
+        x += port_ws[i] + 2
         xs.append(x)
         x += node_w[i]
     x += l_gap
@@ -414,14 +453,16 @@ def _draw(model: NetworkModel, scene: Scene, width: int, height: int, level: int
                         st = Style(color=FAINT)
                     else:
                         st = Style(color=tint(vals.get(p), wmax, strong=False))
-                    canvas.text(port_x[ci], b.y + k, label.ljust(port_w), st)
+                    canvas.text(port_x[ci], b.y + k, label.ljust(port_ws[ci]), st)
                     bracket = "─" if n == 1 else ("┐" if k == 0 else "┘" if k == n - 1 else "┤")
-                    canvas.text(port_x[ci] + port_w, b.y + k, "─" + bracket, Style(color=FAINT))
+                    canvas.text(port_x[ci] + port_ws[ci], b.y + k, "─" + bracket, Style(color=FAINT))
                 for k in range(n, b.height):
-                    canvas.text(port_x[ci] + port_w + 1, b.y + k, " ", None)
+                    canvas.text(port_x[ci] + port_ws[ci] + 1, b.y + k, " ", None)
                 tx = xs[ci]
             for k, (t, st) in enumerate(rows):
                 canvas.text(tx, b.y + k, t, st)
+        if headers[ci]:
+            canvas.text(xs[ci], min(b.y for b in col) - 1, headers[ci], Style(dim=True))
     legend = _legend(scene.phase, model.loss)
     canvas.text(0, height - 1, legend[: width], Style(dim=True))
     return canvas.lines()
