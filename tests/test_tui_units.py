@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 
@@ -14,7 +15,7 @@ from nnstep.tui.app import SPARK_POINTS, loss_history  # noqa: E402
 from nnstep.tui.components.network import NetworkModel, draw, graph_view, heatmap  # noqa: E402
 from nnstep.tui.components.status import status_text  # noqa: E402
 from nnstep.tui.fmt import boxed, fit, num, short, signed  # noqa: E402
-from nnstep.tui.formulas import SLOT, Form, FormulaBook, chain, fill_placeholders  # noqa: E402
+from nnstep.tui.formulas import SLOT, Form, FormulaBook, _Renderer, chain, fill_placeholders  # noqa: E402
 from nnstep.tui.screens.goto import parse_position  # noqa: E402
 
 
@@ -186,3 +187,35 @@ def test_goto_parses_numbers_and_names():
     for bad in (("0", "1", "1"), ("1", "Eve", "1"), ("1", "1", "nope"), ("x", "1", "1")):
         with pytest.raises(ValueError):
             parse_position(dbg, *bad)
+
+
+def test_formulas_are_unicode_whatever_sympys_flag_and_other_threads_do():
+    sp = pytest.importorskip("sympy")
+    from sympy.printing.pretty.pretty_symbology import pretty_use_unicode
+
+    from nnstep.symbolic import Symbolic, pretty
+
+    renderer = _Renderer(Symbolic(note().program))
+    x, y = sp.symbols("sum_h1 y_true")
+    expr = (y - 1 / (1 + sp.exp(-x))) ** 2 / 2 + sp.sqrt(x) * y
+    stop = threading.Event()
+
+    def other() -> None:  # nnstep.symbolic.pretty switches the same global flag
+        while not stop.is_set():
+            pretty(expr)
+
+    previous, interval = pretty_use_unicode(False), sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)  # switch threads often, so an unguarded switch shows
+    thread = threading.Thread(target=other)
+    thread.start()
+    try:
+        for _ in range(200):
+            text = "\n".join(renderer.form(expr).lines)
+            assert "⎛" in text and "⋅" in text and "─" in text, text
+            assert "|" not in text and "*" not in text and "---" not in text, text
+    finally:
+        stop.set()
+        thread.join()
+        sys.setswitchinterval(interval)
+        pretty_use_unicode(previous)
+    assert renderer.form(expr).width > 0

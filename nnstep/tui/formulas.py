@@ -249,6 +249,7 @@ class _Renderer:
         from sympy.printing.pretty.pretty_symbology import pretty_use_unicode
         from sympy.printing.pretty.stringpict import prettyForm
 
+        from nnstep import symbolic
         from nnstep.symbolic import one_line
 
         class Pretty(PrettyPrinter):
@@ -258,18 +259,25 @@ class _Renderer:
 
         self.sp = sp
         self.use_unicode = pretty_use_unicode
+        # the lock nnstep.symbolic.pretty holds while it switches SymPy's Unicode flag:
+        # both switch the same global, so both must hold the same lock
+        self.unicode_lock = getattr(symbolic, "UNICODE_LOCK", None) or symbolic._UNICODE_LOCK
         self.sy = sy
         self.one_line = one_line
         self.printer = Pretty({"use_unicode": True, "order": "none", "wrap_line": False})
 
     def form(self, expr: Any) -> Form:
-        # SymPy picks Unicode or ASCII from a global flag set from sys.stdout's encoding
-        # at import; inside a Textual app stdout is captured, so ask for Unicode here.
-        previous = self.use_unicode(True)
-        try:
-            pf = self.printer._print(expr)
-        finally:
-            self.use_unicode(previous)
+        # SymPy's box-drawing helpers read a global flag (set from sys.stdout's encoding
+        # at import; inside a Textual app stdout is captured), whatever the printer's own
+        # use_unicode says; so it is switched on for this print and put back, under the
+        # lock every such switch holds.  Always under it, even when the flag is on: it
+        # may be on only because another thread switched it on and is about to put it back.
+        with self.unicode_lock:
+            previous = self.use_unicode(True)
+            try:
+                pf = self.printer._print(expr)
+            finally:
+                self.use_unicode(previous)
         return Form(tuple(line.rstrip() for line in pf.picture), pf.baseline)
 
     def template(self, expr: Any) -> Template:
