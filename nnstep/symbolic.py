@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from typing import TYPE_CHECKING, Any
@@ -177,26 +179,29 @@ def one_line(expr: Any) -> str:
     return text.replace("**", "^").replace("*", "·")
 
 
-#: Serialises the brief switches of SymPy's global Unicode flag made by :func:`pretty`.
 _UNICODE_LOCK = threading.Lock()
 
 
-def pretty(expr: Any) -> str:
-    """SymPy's two-dimensional Unicode pretty print, names kept as written.
-
-    Always Unicode: SymPy's box-drawing helpers read a module-global flag (set at
-    import from the terminal's encoding, or by ``pretty_use_unicode``) whatever the
-    printer's own ``use_unicode`` setting says, so when that flag is off it is
-    switched on for this call only and put back, the way ``sympy.pretty`` does."""
-    printer = _Pretty({"use_unicode": True, "order": "none", "wrap_line": False})
-    if pretty_use_unicode():
-        return printer.doprint(expr)
+@contextmanager
+def unicode_printing() -> Iterator[None]:
+    """SymPy's global Unicode flag on for the block, then put back, one thread at a
+    time.  SymPy's box-drawing helpers read that module-global flag (set at import
+    from the terminal's encoding, or by ``pretty_use_unicode``) whatever a printer's
+    own ``use_unicode`` says.  The lock is always taken, even when the flag is on: it
+    may be on only because another thread switched it on and is about to put it back."""
     with _UNICODE_LOCK:
         previous = pretty_use_unicode(True)
         try:
-            return printer.doprint(expr)
+            yield
         finally:
             pretty_use_unicode(previous)
+
+
+def pretty(expr: Any) -> str:
+    """SymPy's two-dimensional Unicode pretty print, names kept as written."""
+    printer = _Pretty({"use_unicode": True, "order": "none", "wrap_line": False})
+    with unicode_printing():
+        return printer.doprint(expr)
 
 
 def latex(expr: Any, names: dict[Any, str] | None = None) -> str:

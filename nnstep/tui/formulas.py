@@ -246,7 +246,6 @@ class _Renderer:
     def __init__(self, sy: Any) -> None:
         import sympy as sp
         from sympy.printing.pretty.pretty import PrettyPrinter
-        from sympy.printing.pretty.pretty_symbology import pretty_use_unicode
         from sympy.printing.pretty.stringpict import prettyForm
 
         from nnstep import symbolic
@@ -258,10 +257,8 @@ class _Renderer:
                 return prettyForm(e.name)
 
         self.sp = sp
-        self.use_unicode = pretty_use_unicode
-        # the lock nnstep.symbolic.pretty holds while it switches SymPy's Unicode flag:
-        # both switch the same global, so both must hold the same lock
-        self.unicode_lock = getattr(symbolic, "UNICODE_LOCK", None) or symbolic._UNICODE_LOCK
+        # the one way nnstep switches SymPy's global Unicode flag (under one lock)
+        self.unicode_printing = symbolic.unicode_printing
         self.sy = sy
         self.one_line = one_line
         self.printer = Pretty({"use_unicode": True, "order": "none", "wrap_line": False})
@@ -269,15 +266,9 @@ class _Renderer:
     def form(self, expr: Any) -> Form:
         # SymPy's box-drawing helpers read a global flag (set from sys.stdout's encoding
         # at import; inside a Textual app stdout is captured), whatever the printer's own
-        # use_unicode says; so it is switched on for this print and put back, under the
-        # lock every such switch holds.  Always under it, even when the flag is on: it
-        # may be on only because another thread switched it on and is about to put it back.
-        with self.unicode_lock:
-            previous = self.use_unicode(True)
-            try:
-                pf = self.printer._print(expr)
-            finally:
-                self.use_unicode(previous)
+        # use_unicode says
+        with self.unicode_printing():
+            pf = self.printer._print(expr)
         return Form(tuple(line.rstrip() for line in pf.picture), pf.baseline)
 
     def template(self, expr: Any) -> Template:
