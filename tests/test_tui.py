@@ -509,6 +509,63 @@ async def test_zoom_and_focus():
         await pilot.press("z")
 
 
+def formula_fits(app: NNStepApp) -> list[str]:
+    """The formula pane's lines, each checked to fit the pane's width."""
+    pane = app.query_one(FormulaView)
+    width = pane.scrollable_content_region.width
+    lines = [line.cell_len for line in pane.lines]
+    assert lines and max(lines) <= width, (max(lines), width, pane.plain)
+    return pane.plain.splitlines()
+
+
+async def test_narrow_formula_pane_wraps_long_steps_at_their_operators():
+    # 80x24: the formula pane is 32 columns; the chain rule at d_L_d_w2 is wider than that
+    app = NNStepApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press(*"n" * 26)
+        assert app.dbg.ops[app.shown_op].name == "d_L_d_w2"
+        lines = formula_fits(app)
+        text = "\n".join(lines)
+        for name in ("d_L_d_ypred", "d_ypred_d_h1", "d_h1_d_w2"):
+            assert text.count(name) == 2, name  # in the code line and in the formula
+        for name in ("∂L/∂ŷ", "∂ŷ/∂h1", "∂h1/∂w2"):
+            assert name in text, name
+        for number in ("-1.01262", "0.466815", "-0.0460771", "0.021780952"):
+            assert number in text, number
+        # the '=' signs stay in one column; continuation lines start under the right-hand side
+        assert "∂L/∂w2 = ∂L/∂ŷ⋅∂ŷ/∂h1⋅∂h1/∂w2" in lines
+        assert "       = d_L_d_ypred" in lines and "         ⋅d_ypred_d_h1⋅d_h1_d_w2" in lines
+        assert "       = (-1.01262)⋅0.466815" in lines and "         ⋅(-0.0460771)" in lines
+        assert lines[:2] == ["d_L_d_w2 = d_L_d_ypred", "    * d_ypred_d_h1 * d_h1_d_w2"]
+        # every one-line step of a whole sample fits (the first one-line op: a sum)
+        await pilot.press("r", "n")
+        lines = formula_fits(app)
+        assert "       = 0.950088 + 1.76405⋅(-2)" in lines and "         + 0.400157⋅(-1)" in lines
+        # a resize lays the pane out again for the new width
+        await pilot.resize_terminal(120, 36)
+        for _ in range(5):
+            await pilot.pause(0.1)
+        assert "       = 0.950088 + 1.76405⋅(-2) + 0.400157⋅(-1)" in formula_fits(app)
+
+
+async def test_narrow_formula_pane_wraps_long_sums():
+    app = NNStepApp("iris")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        app.dbg.goto_position(0, 0, "d_L_d_h1_16")
+        app.refresh_panes()
+        await pilot.pause()
+        lines = formula_fits(app)
+        text = "\n".join(lines)
+        for k in range(1, 17):  # a term per line, its second factor on the next one
+            for name in (f"∂L/∂h2_{k}", f"⋅∂h2_{k}/∂h1_16", f"d_L_d_h2_{k}", f"⋅d_h2_{k}_d_h1_16"):
+                assert name in text, name
+        indent = " " * len("∂L/∂h1_16 = ")
+        assert sum(line.startswith(indent + "+ ") for line in lines) == 3 * 15
+        assert "          = -1.5337337" in lines
+
+
 async def test_values_and_formula_panes_scroll_with_their_keys():
     app = NNStepApp()
     async with app.run_test(size=SIZE) as pilot:

@@ -12,6 +12,7 @@ pytest.importorskip("textual")
 
 import nnstep  # noqa: E402
 from nnstep.tui.app import SPARK_POINTS, loss_history  # noqa: E402
+from nnstep.tui.components.formula import formula_text, wrap_formula  # noqa: E402
 from nnstep.tui.components.network import NetworkModel, draw, graph_view, heatmap  # noqa: E402
 from nnstep.tui.components.status import status_text  # noqa: E402
 from nnstep.tui.fmt import boxed, fit, num, short, signed  # noqa: E402
@@ -48,6 +49,64 @@ def test_chain_aligns_the_equals_signs():
     laid = chain("∂h1/∂w1", [Form((" ∂", "───(σ(s))", "∂w1"), 1), Form(("x1⋅σ(s)",))])
     lines = [line for _, form in laid for line in form.lines]
     assert lines[1].startswith("∂h1/∂w1 = ───") and lines[3] == "        = x1⋅σ(s)"
+
+
+def test_wrap_formula_breaks_sums_then_products_then_inside_parentheses():
+    line = "s = 0.950088 + 1.76405⋅(-2) + 0.400157⋅(-1)"
+    assert wrap_formula(line, 4, 4, len(line)) == [line]  # fits: as it is
+    assert wrap_formula(line, 4, 4, 32) == ["s = 0.950088 + 1.76405⋅(-2)", "    + 0.400157⋅(-1)"]
+    # a product: before its factors; a term too wide: its factors further in
+    assert wrap_formula("∂L/∂w2 = d_L_d_ypred⋅d_ypred_d_h1⋅d_h1_d_w2", 9, 9, 32) == [
+        "∂L/∂w2 = d_L_d_ypred", "         ⋅d_ypred_d_h1⋅d_h1_d_w2"]
+    lines = wrap_formula("L = -y_true_a⋅log(a) - y_true_versicolor⋅log(versicolor) - c⋅log(c)", 4, 4, 32)
+    assert lines == ["L = -y_true_a⋅log(a)", "    - y_true_versicolor", "      ⋅log(versicolor)", "    - c⋅log(c)"]
+    # inside parentheses only when nothing outside them breaks
+    lines = wrap_formula("L = -(y_true_a * log(a) + y_true_versicolor * log(versicolor))", 4, 4, 32)
+    assert lines == ["L = -(y_true_a * log(a)", "    + y_true_versicolor", "      * log(versicolor))"]
+    assert wrap_formula("x = (1 - σ(-2.97817))⋅σ(-2.97817)", 4, 4, 22) == ["x = (1 - σ(-2.97817))", "    ⋅σ(-2.97817)"]
+    assert wrap_formula("x = (1 - σ(-2.97817))⋅σ(-2.97817)", 4, 4, 20) == [
+        "x = (1", "    - σ(-2.97817))", "    ⋅σ(-2.97817)"]
+    # nothing to break at: the line stays whole (the pane scrolls sideways)
+    assert wrap_formula("d_h1_d_b1 = deriv_sigmoid(sum_h1)", 12, 12, 20) == ["d_h1_d_b1 = deriv_sigmoid(sum_h1)"]
+    # a unary minus is no break
+    assert wrap_formula("y = -2⋅y_true", 4, 4, 8) == ["y = -2", "    ⋅y_true"]
+
+
+def rendered_book(dbg: nnstep.Debugger) -> FormulaBook:
+    book = FormulaBook(dbg.program)
+    stop = threading.Event()
+    worker = threading.Thread(target=book.run, args=(stop.is_set, lambda _: None))
+    worker.start()
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (
+                book.complete and all(book.get_expanded(i) for i in range(len(book.ops)))):
+            time.sleep(0.02)
+    finally:
+        stop.set()
+        worker.join()
+    assert book.complete
+    return book
+
+
+@pytest.mark.parametrize("scenario", ["note-network", "circuit"])
+def test_formula_text_of_a_whole_sample_fits_a_narrow_pane(scenario):
+    # 32 columns: the formula pane at 80x24.  Only 2-D (pretty-printed on several rows)
+    # forms may be wider; they scroll sideways
+    dbg = nnstep.Debugger(nnstep.load_scenario(scenario))
+    book = rendered_book(dbg)
+    for index in range(dbg.op_count):
+        dbg.step()
+        f = book.get(index)
+        forms = [step.form for step in f.steps] + [book.get_expanded(index).form or Form(())]
+        tall = {line for form in forms if len(form.lines) > 1 for _, laid in chain(f.lhs, [form]) for line in laid.lines}
+        for view in ("symbols", "expanded"):
+            text, waiting = formula_text(dbg, book, index, view, 32)
+            assert not waiting
+            for line in text.plain.split("\n"):
+                assert len(line) <= 32 or line in tall, (dbg.ops[index].name, line)
+        wide, _ = formula_text(dbg, book, index, "symbols", 200)  # room: no line broken
+        assert wide.plain.split("\n")[0] == dbg.ops[index].code
 
 
 def test_formula_book_renders_requested_ops_first_and_everything_eventually():

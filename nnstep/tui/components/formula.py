@@ -1,10 +1,12 @@
 """The formula pane: the op's definition, SymPy's derivative or chain product,
 the same with the current numbers, the result and, for a parameter's
-gradient, the finite-difference check; in three views (``t`` cycles)."""
+gradient, the finite-difference check; in three views (``t`` cycles).  One-line
+steps too wide for the pane go on continuation lines, broken at their operators."""
 
 from __future__ import annotations
 
 import math
+import re
 import textwrap
 from typing import TYPE_CHECKING
 
@@ -37,8 +39,111 @@ KIND_TEXT = {
 #: The formula pane scrolls this many lines whatever it shows (see FormulaView.show).
 TALL = 40
 WIDE = 48
+#: A pane narrower than this shows no captions, no blank line under the op and a short check.
+NARROW = 44
 #: A gradient agrees with its finite difference when they differ by less than this (relative).
 FD_AGREES = 1e-5
+#: Where a one-line formula too wide for the pane breaks, loosest first: before a sum's
+#: ``+``/``-``, then before a product's ``⋅`` (the program's ``*`` and ``/`` in its code
+#: line), outside parentheses, then one level in, and so on.
+_SUMS = (" + ", " - ")
+_PRODUCTS = ("⋅", " * ", " / ")
+BREAKS = tuple((ops, depth) for depth in range(8) for ops in (_SUMS, _PRODUCTS))
+#: Continuation lines of the op's code line are indented this much (under the right-hand
+#: side would cost a line more in a narrow pane).
+HANG = 4
+#: ... and lines that break a term (a factor, a parenthesis) inside that, this much more.
+NEST = 2
+_ASSIGN = re.compile(r"\S+ [-+*/]?= ")
+
+
+def _cuts(text: str, ops: tuple[str, ...], depth: int, level: int = 0) -> list[int]:
+    """Where a new line may start in ``text`` (which begins ``level`` parentheses deep):
+    at an operator of ``ops`` (after its leading space) ``depth`` parentheses deep."""
+    out = []
+    for i, ch in enumerate(text):
+        if ch in "([{":
+            level += 1
+        elif ch in ")]}":
+            level -= 1
+        elif level == depth and i > 0:
+            for op in ops:
+                if text.startswith(op, i):
+                    out.append(i + 1 if op[0] == " " else i)
+                    break
+    return out
+
+
+def _level(text: str, level: int) -> int:
+    """How many parentheses deep the end of ``text`` is, its start ``level`` deep."""
+    for ch in text:
+        level += (ch in "([{") - (ch in ")]}")
+    return level
+
+
+def _wrap_body(body: str, first: int, rest: int, levels: tuple, level: int = 0) -> list[str]:
+    """``body`` (beginning ``level`` parentheses deep) in lines of at most ``first`` (the
+    first line) and ``rest`` columns, packed greedily at the loosest breaks there are;
+    a line still too wide is broken at the next level's breaks, its continuation lines
+    indented :data:`NEST` more; a line that no break shortens stays as it is."""
+    if len(body) <= first or not levels:
+        return [body]
+    ops, depth = levels[0]
+    cuts = _cuts(body, ops, depth, level)
+    if not cuts:
+        return _wrap_body(body, first, rest, levels[1:], level)
+    spans = [[0, cuts[0]]]
+    for a, b in zip(cuts, [*cuts[1:], len(body)]):
+        if len(body[spans[-1][0]:b].rstrip()) <= (first if len(spans) == 1 else rest):
+            spans[-1][1] = b
+        else:
+            spans.append([a, b])
+    out: list[str] = []
+    step = NEST if rest - NEST >= 16 else 0
+    for k, (a, b) in enumerate(spans):
+        line = body[a:b].rstrip()
+        head, *more = _wrap_body(line, first if k == 0 else rest, rest - step, levels[1:], _level(body[:a], level))
+        out.append(head)
+        out.extend(" " * step + part for part in more)
+    return out
+
+
+def wrap_formula(line: str, start: int, indent: int, width: int) -> list[str]:
+    """A one-line formula in lines of at most ``width`` columns where it can be broken
+    (see :data:`BREAKS`): ``line[:start]`` (``lhs = ``) begins the first line, the
+    continuation lines are indented by ``indent``, each beginning with its operator."""
+    if len(line) <= width:
+        return [line]
+    parts = _wrap_body(line[start:], width - start, width - indent, BREAKS)
+    return [line[:start] + parts[0]] + [" " * indent + part for part in parts[1:]]
+
+
+def _code_lines(code: str, width: int) -> list[str]:
+    """The op's code line, broken at its operators to fit ``width``."""
+    m = _ASSIGN.match(code)
+    start = m.end() if m else 0
+    lines = wrap_formula(code, start, min(start, HANG), width)
+    if len(lines[0]) > width and start > HANG:  # no break fits: the right-hand side below
+        lines = [code[:start].rstrip(), *wrap_formula(" " * HANG + code[start:], HANG, HANG, width)]
+    return lines
+
+
+def _pack(pieces: list[str], sep: str, width: int) -> list[str]:
+    """``sep.join(pieces)`` in lines of at most ``width`` columns, broken at a ``sep``
+    (which is then left out), a piece wider than that between its words."""
+    lines = [pieces[0]]
+    for piece in pieces[1:]:
+        if len(lines[-1]) + len(sep) + len(piece) <= width:
+            lines[-1] += sep + piece
+        else:
+            lines.append(piece)
+    return [part for line in lines for part in (textwrap.wrap(line, width) if len(line) > width else [line])]
+
+
+def _prose(text: str, width: int, style: str) -> list[Text]:
+    """A sentence in lines of at most ``width`` columns, broken between words."""
+    return [Text(line, style=style, no_wrap=True)
+            for line in textwrap.wrap(text, max(width, 20), break_on_hyphens=False) or [""]]
 
 
 def formula_value(dbg: Debugger, name: str, old: dict[str, float]) -> float | None:
@@ -49,16 +154,21 @@ def formula_value(dbg: Debugger, name: str, old: dict[str, float]) -> float | No
     return dbg.value(name)
 
 
-def _place(rows: list[tuple[Form, str]], width: int) -> list[Text]:
-    """Chain blocks with captions: to the right when they fit, else above."""
+def _place(rows: list[tuple[Form, str]], width: int, indent: int) -> list[Text]:
+    """Chain blocks with captions: to the right when they fit, else above.  A one-line
+    block too wide for the pane goes on continuation lines indented by ``indent`` (under
+    the right-hand side); a taller (2-D) one stays as it is, the pane scrolls sideways."""
     out: list[Text] = []
     block_w = max((f.width for f, _ in rows), default=0)
     beside = all(block_w + 3 + len(c) <= width for _, c in rows)
-    above = not beside and width >= 44  # a narrow pane keeps its rows for the formula
+    above = not beside and width >= NARROW  # a narrow pane keeps its rows for the formula
     for form, caption in rows:
         if caption and above:
             out.append(Text(caption, style="dim italic"))
-        for r, line in enumerate(form.lines):
+        lines = form.lines
+        if not beside and len(lines) == 1:
+            lines = tuple(wrap_formula(lines[0], indent, indent, width))
+        for r, line in enumerate(lines):
             t = Text(line, no_wrap=True)
             if caption and beside and r == form.baseline:
                 t.append(" " * (block_w - len(line) + 3))
@@ -71,24 +181,28 @@ def formula_text(dbg: Debugger, book: FormulaBook | None, index: int, view: str,
     """The pane's text for op ``index`` and whether it waits for the worker."""
     op = dbg.ops[index]
     executed = index <= dbg.op_index
-    lines: list[Text] = []
-    head = Text(op.code, style="bold", no_wrap=True)
-    lines.append(head)
+    lines: list[Text] = [Text(line, style="bold", no_wrap=True) for line in _code_lines(op.code, width)]
     kind = KIND_TEXT.get(op.kind, op.kind)
     if op.phase == "loss" and dbg.scenario.form == "graph":
         kind = "the output that training makes smaller"
-    lines.append(Text(f"{op.phase} · {kind} · op {index + 1}/{dbg.op_count}", style="dim"))
-    lines.append(Text(""))
+    where = f"op {index + 1}/{dbg.op_count}"
+    about = [op.phase, kind, where]
+    if len(" · ".join(about)) > width:  # two lines: where it is, then what it is
+        about = [op.phase, where, kind]
+    for line in _pack(about, " · ", width):
+        lines.append(Text(line, style="dim", no_wrap=True))
+    if width >= NARROW:  # a narrow pane keeps its rows for the formula
+        lines.append(Text(""))
     waiting = False
     value = dbg.value(op.name) if executed else None
     f = book.get(index) if book is not None else None
     if book is not None and book.failed:
-        lines.append(Text(f"SymPy is not available, so no formulas: {book.failed}", style="bold red"))
+        lines.extend(_prose(f"SymPy is not available, so no formulas: {book.failed}", width, "bold red"))
     elif f is None:
         lines.append(Text("deriving the formula with SymPy…", style="dim italic"))
         waiting = True
     elif f.error:
-        lines.append(Text(f"SymPy could not render this op: {f.error}", style="red"))
+        lines.extend(_prose(f"SymPy could not render this op: {f.error}", width, "red"))
     elif view == "symbols":
         rows: list[tuple[Form, str]] = []
         forms = [s.form for s in f.steps]
@@ -102,18 +216,18 @@ def formula_text(dbg: Debugger, book: FormulaBook | None, index: int, view: str,
             captions.append("value")
         for (_, form), caption in zip(chain(f.lhs, forms), captions):
             rows.append((form, caption))
-        lines.extend(_place(rows, width))
+        lines.extend(_place(rows, width, len(f.lhs) + 3))
         if not executed:
             lines.append(Text(""))
-            lines.append(Text("not run yet: enter in the program jumps here", style="dim italic"))
+            lines.extend(_prose("not run yet: enter in the program jumps here", width, "dim italic"))
     elif view == "expanded":
         e = book.get_expanded(index) if book is not None else None
         if e is None:
             lines.append(Text("expanding with SymPy…", style="dim italic"))
             waiting = True
         elif e.form is None and not e.text:
-            lines.append(Text(f"{f.lhs}: too large to expand in inputs and parameters", style="yellow"))
-            lines.append(Text("(press t for the LaTeX source, t again for node symbols)", style="dim"))
+            lines.extend(_prose(f"{f.lhs}: too large to expand in inputs and parameters", width, "yellow"))
+            lines.extend(_prose("(press t for the LaTeX source, t again for node symbols)", width, "dim"))
         else:
             forms = [e.form] if e.form is not None else []
             if e.form is None:
@@ -122,9 +236,9 @@ def formula_text(dbg: Debugger, book: FormulaBook | None, index: int, view: str,
             rows = [(form, "") for _, form in chain(f.lhs, forms)]
             if executed:
                 rows.append((chain(f.lhs, [Form(("",)), Form((num(value, 9),))])[1][1], "value"))
-            lines.extend(_place(rows, width))
+            lines.extend(_place(rows, width, len(f.lhs) + 3))
             lines.append(Text(""))
-            lines.append(Text("SymPy's formula with every node replaced by its own formula", style="dim italic"))
+            lines.extend(_prose("SymPy's formula with every node replaced by its own formula", width, "dim italic"))
     else:
         lines.append(Text("LaTeX (from SymPy):", style="dim"))
         for chunk in textwrap.wrap(f.latex, max(20, width), break_on_hyphens=False) or [""]:
@@ -141,7 +255,7 @@ def _finite_difference(dbg: Debugger, op, value: float | None, width: int) -> li
     diff = value - fd
     scale = max(abs(value), abs(fd), 1e-300)
     ok = math.isfinite(diff) and abs(diff) / scale < FD_AGREES
-    wide = width >= 44
+    wide = width >= NARROW
     t = Text("check ", style="bold")
     t.append(f"{'central finite difference' if wide else 'f.d.'} {num(fd, 9)}")
     out = [t]
@@ -168,8 +282,17 @@ class FormulaView(RowList, can_focus=True):
     def __init__(self, **kw) -> None:
         super().__init__(**kw)
         self.lines: list[Text] = []
+        self.laid_out_for = 0  # the width the text was broken for
+
+    def on_resize(self) -> None:
+        # the text is broken into lines for the pane's width: a new width (the screen's
+        # resize, a zoom) asks the app for it again; stepping never resizes the pane
+        update = getattr(self.app, "update_formula", None)
+        if self.lines and self.scrollable_content_region.width != self.laid_out_for and update is not None:
+            update(reset=False)
 
     def show(self, text: Text, *, reset: bool) -> None:
+        self.laid_out_for = self.scrollable_content_region.width
         self.lines = text.split("\n", allow_blank=True)
         width = max((line.cell_len for line in self.lines), default=0)
         # A new virtual size relayouts the whole screen (tens of ms).  It is kept roomy
