@@ -34,7 +34,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, TypeVar
 
 from .expr import Binary, BoolOp, Call, Compare, Name, Node, Num, Unary, children
-from .kernels import kernel_functions
+from .kernels import kernel_functions, plain_division
 
 if TYPE_CHECKING:
     from .program import Program
@@ -43,7 +43,8 @@ _T = TypeVar("_T", bound=ast.AST)
 #: The file name of generated code (tests allow ``compile`` for exactly this).
 FILENAME = "<nnstep generated>"
 #: Every identifier generated code may contain.
-GENERATED_NAME = re.compile(r"(?:[sftk]\d+|_p|_x|_data|_n|_total|_count|_e|_losses|_range|_step|_loss|_train|v)\Z")
+GENERATED_NAME = re.compile(r"(?:[sftk]\d+|v|_p|_x|_data|_n|_total|_count|_e|_losses|_range"
+                            r"|_step|_loss|_train|_watch)\Z")
 
 
 _ARITH = {"+": ast.Add, "-": ast.Sub, "*": ast.Mult}
@@ -103,8 +104,8 @@ class _Generator:
         elif isinstance(node, Binary):
             if node.op in _ARITH:
                 return _at(ast.BinOp(args[0], _ARITH[node.op](), args[1]))
-            if node.op == "/" and isinstance(node.right, Num) and node.right.value != 0.0:
-                return _at(ast.BinOp(args[0], ast.Div(), args[1]))  # safe_div(a, b) is a / b for b != 0
+            if plain_division(node):
+                return _at(ast.BinOp(args[0], ast.Div(), args[1]))
             if node.op in ("/", "**"):
                 return _at(ast.Call(self.func("safe_div" if node.op == "/" else "power"), args, []))
         elif isinstance(node, Call):
@@ -187,9 +188,6 @@ class _Generator:
         """Straight-line statements ``s<out> = <tree>`` for ``ops`` on locals, with
         every subexpression that occurs twice on the same inputs computed once;
         ``after(j)`` gives statements to put after op j."""
-        def local(i: int) -> ast.expr:
-            return _at(ast.Name(f"s{i}", ast.Load()))
-
         shared = _Shared(self)
         for out, tree in ops:
             stack = [tree]
@@ -205,7 +203,7 @@ class _Generator:
         shared.version.clear()
         stmts: list[ast.stmt] = []
         for j, (out, tree) in enumerate(ops):
-            stmts.append(_assign(f"s{out}", self.expression(tree, local, stmts, shared)))
+            stmts.append(_assign(f"s{out}", self.expression(tree, _local, stmts, shared)))
             shared.version[names[out]] += 1
             if after is not None:
                 stmts.extend(after(j))
@@ -304,6 +302,10 @@ class Fused:
         with _no_gc():
             return gen.build([_def(name, args, [*head, *body(gen)])])[name]
 
+    def _unpack_sample(self) -> list[ast.stmt]:
+        """The sample's inputs and targets from ``_x`` into their slots."""
+        return [_assign_tuple(self.row, "_x")] if self.row else []
+
     def _each_sample(self, body: list[ast.stmt]) -> ast.stmt:
         target = _store_tuple(self.row) if self.row else _at(ast.Name("_x", ast.Store()))
         return _at(ast.For(target, _load("_data"), body, []))
@@ -317,9 +319,8 @@ class Fused:
 
     @cached_property
     def _step(self) -> Callable[[Sequence[float], tuple[float, ...]], list[float]]:
-        unpack = [_assign_tuple(self.row, "_x")] if self.row else []
         return self._generate("_step", ["_p", "_x"], lambda gen: [
-            *unpack, *gen.block(self.ops, self.names), _at(ast.Return(_load_list(self.params)))])
+            *self._unpack_sample(), *gen.block(self.ops, self.names), _at(ast.Return(_load_list(self.params)))])
 
     def step(self, params: Sequence[float], sample: int) -> list[float]:
         """Parameters after one sample's forward, backward and update."""
@@ -327,8 +328,7 @@ class Fused:
 
     @cached_property
     def _loss(self) -> Callable[[Sequence[float]], float]:
-        mean = _at(ast.BinOp(_load("_total"), ast.Div(), _load("_n")))
-        return self._generate("_loss", ["_p"], lambda gen: [*self._loss_loop(gen), _at(ast.Return(mean))])
+        return self._generate("_loss", ["_p"], lambda gen: [*self._loss_loop(gen), _at(ast.Return(_mean()))])
 
     def loss(self, params: Sequence[float]) -> float:
         """The mean of the samples' losses under ``params`` (the note's epoch loss)."""
@@ -337,14 +337,12 @@ class Fused:
     @cached_property
     def train(self) -> Callable[[Sequence[float], int], tuple[list[float], list[float]]]:
         """(parameters, epochs) -> (parameters after them, the epoch loss after each)."""
-        mean = _at(ast.BinOp(_load("_total"), ast.Div(), _load("_n")))
-        append = _at(ast.Expr(_at(ast.Call(_at(ast.Attribute(_load("_losses"), "append", ast.Load())), [mean], []))))
+        append = _at(ast.Expr(_at(ast.Call(_at(ast.Attribute(_load("_losses"), "append", ast.Load())), [_mean()], []))))
         return self._generate("_train", ["_p", "_count"], lambda gen: [
             _assign("_losses", _at(ast.List([], ast.Load()))),
             _at(ast.For(_at(ast.Name("_e", ast.Store())), _at(ast.Call(_load("_range"), [_load("_count")], [])),
                     [self._each_sample(gen.block(self.ops, self.names)), *self._loss_loop(gen), append], [])),
             _at(ast.Return(_at(ast.Tuple([_load_list(self.params), _load("_losses")], ast.Load()))))])
-
 
     def watcher(self, conditions: Sequence[tuple[Node, frozenset[str]]], nonfinite: bool
                 ) -> Callable[[Sequence[float], int], list[float] | None]:
@@ -355,8 +353,7 @@ class Fused:
         overflow of finite values can also trip: None only asks the caller to take
         that sample op by op."""
         program, slot = self.program, self.program.slot
-        first_computed = slot[program.parameters[0]] + len(program.parameters) if program.parameters else 0
-        read = sorted({slot[n] for _, names in conditions for n in names if slot[n] >= first_computed})
+        read = sorted({slot[n] for _, names in conditions for n in names if slot[n] >= program.first_computed})
         nan = [_assign(f"s{i}", _at(ast.Constant(math.nan))) for i in read]  # not computed yet
         ops = program.ops
 
@@ -372,8 +369,6 @@ class Fused:
                                   [_at(ast.Constant(0.0))]))
             return [*stmts, _at(ast.If(bad, [_at(ast.Return(None))], []))]
 
-        unpack = [_assign_tuple(self.row, "_x")] if self.row else []
-
         def body(gen: _Generator) -> list[ast.stmt]:
             def after(j: int) -> list[ast.stmt]:
                 stmts: list[ast.stmt] = []
@@ -383,20 +378,26 @@ class Fused:
                         stmts.append(_at(ast.If(test, [_at(ast.Return(None))], [])))
                 return stmts
 
-            return [*unpack, *nan, *gen.block(self.ops, self.names, after if conditions else None),
+            return [*self._unpack_sample(), *nan, *gen.block(self.ops, self.names, after if conditions else None),
                     *(finite_check() if nonfinite else []), _at(ast.Return(_load_list(self.params)))]
 
         raw = self._generate("_watch", ["_p", "_x"], body)
         return lambda p, i: raw(p, self.data[i])
 
 
-def _local(i: int) -> ast.expr:
-    return _at(ast.Name(f"s{i}", ast.Load()))
-
-
 def _load(name: str) -> ast.expr:
     return _at(ast.Name(name, ast.Load()))
 
 
+def _local(i: int) -> ast.expr:
+    """The local variable of slot ``i``."""
+    return _load(f"s{i}")
+
+
+def _mean() -> ast.expr:
+    """``_total / _n``: the mean over the samples, as the op kernels' epoch loss divides."""
+    return _at(ast.BinOp(_load("_total"), ast.Div(), _load("_n")))
+
+
 def _assign_tuple(names: Sequence[str], source: str) -> ast.stmt:
-    return _at(ast.Assign([_store_tuple(names)], _at(ast.Name(source, ast.Load()))))
+    return _at(ast.Assign([_store_tuple(names)], _load(source)))

@@ -34,13 +34,13 @@ def kernel_functions() -> Mapping[str, Callable[..., float]]:
     def softmax_at(i: float, *sums: float) -> float:
         return softmax(list(sums))[int(i)]
 
-    table: dict[str, Callable[..., float]] = dict(_IMPL)
     def sign(a: float) -> float:
         return a if a != a else (1.0 if a > 0 else -1.0 if a < 0 else 0.0)
 
     def heaviside(a: float, at_zero: float) -> float:
         return a if a != a else (1.0 if a > 0 else 0.0 if a < 0 else at_zero)
 
+    table: dict[str, Callable[..., float]] = dict(_IMPL)
     table.update(safe_div=scalar.safe_div, power=scalar.power, xlog=scalar.xlog, softmax_at=softmax_at,
                  tanh_deriv=scalar.tanh_deriv, sign=sign, heaviside=heaviside)
     for name, act in ACTIVATIONS.items():
@@ -60,6 +60,11 @@ def compile_kernels(numeric: Sequence[tuple[int, Node]], slot: Mapping[str, int]
 
 
 _OPERATOR = {"+": operator.add, "-": operator.sub, "*": operator.mul}
+
+
+def plain_division(node: Binary) -> bool:
+    """A division by a nonzero constant: Python's ``/``, which is ``safe_div`` there."""
+    return node.op == "/" and isinstance(node.right, Num) and node.right.value != 0.0
 
 
 def _closure(node: Node, slot: Mapping[str, int], table: Mapping[str, Callable[..., float]]) -> Kernel:
@@ -114,7 +119,7 @@ def _binary(node: Binary) -> Callable[[float, float], float]:
     """The operation of one link, as the generated code writes it."""
     if node.op in _OPERATOR:
         return _OPERATOR[node.op]
-    if node.op == "/" and isinstance(node.right, Num) and node.right.value != 0.0:
+    if plain_division(node):
         return operator.truediv
     if node.op in ("/", "**"):
         from . import scalar

@@ -100,10 +100,15 @@ class Program:
         for name, y in zip(self.targets, sample.y):
             v[s[name]] = y
         v[s["learn_rate"]] = self.scenario.learning_rate
-        base = s[self.parameters[0]]
-        v[base : base + len(params)] = params
-        first = base + len(params)
+        first = self.first_computed
+        v[first - len(params) : first] = params
         v[first:] = [math.nan] * (len(v) - first)
+
+    @property
+    def first_computed(self) -> int:
+        """The first slot an op computes: after inputs, targets, the learning rate
+        and the parameters."""
+        return self.slot[self.parameters[0]] + len(self.parameters)
 
     def params_of(self, v: list[float]) -> list[float]:
         base = self.slot[self.parameters[0]]

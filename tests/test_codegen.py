@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 import nnstep
 from nnstep import codegen
 from nnstep.debugger import Debugger
-from nnstep.expr import Call, Name, Num
+from nnstep.expr import Call, Name, Num, parse
 from nnstep.scenario import bundled, parse_scenario
 from nnstep.train import epoch_loss, train
 
@@ -113,10 +113,16 @@ y = [-0.5]
     builtins.compile, saved = spy, builtins.compile
     try:
         fresh = nnstep.build_program(sc)
-        fresh.fused.train(list(dbg.initial), 1)
+        p = list(dbg.initial)
+        fresh.fused.train(p, 1)
+        fresh.fused.step(p, 0)
+        fresh.fused.loss(p)
+        cond = parse("t0 > 0.5 or isnan(L)", fresh.slot, condition=True)
+        fresh.fused.watcher([(cond, frozenset({"t0", "L"}))], True)(p, 1)
     finally:
         builtins.compile = saved
-    assert trees and all(isinstance(t, ast.Module) for t in trees)
+    # every kind of generated function: training, a step, the loss, a watched step
+    assert len(trees) == 4 and all(isinstance(t, ast.Module) for t in trees)
     for tree in trees:
         codegen.check_generated(tree)
         names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
