@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .expr import Node, compile_numeric, parse, render
-from .fast import epoch_loss_function, sample_runner
+from .fast import whole_samples
 from .program import PHASES, Op, Program, build_program
 from .scenario import Scenario, load_scenario
 
@@ -85,9 +85,9 @@ class Debugger:
         self._k = 0  # ops of that sample executed
         self._start = array("d", self.initial)
         self._prev: tuple[int, list[float], array] | None = None
-        self._runner = sample_runner(self.program)  # whole samples, exactly as the kernels would
+        # whole samples, exactly as the kernels would
+        self._runner, self._loss_of = whole_samples(self.program)
         self._watchers: dict[tuple, Callable] = {}
-        self._loss_of = epoch_loss_function(self.program)
         self.program.load(self._v, self._start, 0)
         self._hooks: list[tuple[Condition, ...]] = [()] * self.op_count
         self._bp: list[bool] = [False] * self.op_count

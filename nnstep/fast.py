@@ -30,14 +30,21 @@ def vector_network(program: Program) -> VectorNetwork | None:
     return VectorNetwork(program) if VectorNetwork.supports(program) else None
 
 
-def sample_runner(program: Program) -> Callable[[Sequence[float], int], list[float]]:
-    """A function (parameters, sample index) -> parameters after that sample's step,
-    by the fastest exact path for this program."""
+def whole_samples(program: Program) -> tuple[Callable[[Sequence[float], int], list[float]],
+                                              Callable[[Sequence[float]], float]]:
+    """(parameters, sample index) -> parameters after that sample's step, and
+    parameters -> the mean sample loss: both by the fastest exact path."""
     net = vector_network(program)
-    return program.fused.step if net is None else net.runner()
+    if net is None:
+        return program.fused.step, program.fused.loss
+    return net.runner(), net.loss_function()
+
+
+def sample_runner(program: Program) -> Callable[[Sequence[float], int], list[float]]:
+    """A function (parameters, sample index) -> parameters after that sample's step."""
+    return whole_samples(program)[0]
 
 
 def epoch_loss_function(program: Program) -> Callable[[Sequence[float]], float]:
-    """A function parameters -> the mean sample loss, by the fastest exact path."""
-    net = vector_network(program)
-    return program.fused.loss if net is None else net.loss_function()
+    """A function parameters -> the mean sample loss."""
+    return whole_samples(program)[1]

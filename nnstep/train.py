@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from .fast import epoch_loss_function, sample_runner, vector_network
+from .fast import vector_network
 from .program import Program
 
 
@@ -33,9 +33,10 @@ def epoch_loss(program: Program, params: Sequence[float], v: list[float] | None 
 def train(program: Program, params: Sequence[float], epochs: int,
           on_epoch: Callable[[int, float], None] | None = None) -> TrainResult:
     """Train ``epochs`` epochs of per-sample gradient descent from ``params``."""
-    fused = program.fused
-    if vector_network(program) is None:
+    net = vector_network(program)
+    if net is None:
         # generated code for the whole run; with a callback, one epoch per call
+        fused = program.fused
         if on_epoch is None:
             params, losses = fused.train(params, epochs)
         else:
@@ -45,8 +46,7 @@ def train(program: Program, params: Sequence[float], epochs: int,
                 losses.append(loss)
                 on_epoch(e, loss)
         return TrainResult(losses, dict(zip(program.parameters, params)))
-    step = sample_runner(program)
-    loss_of = epoch_loss_function(program)
+    step, loss_of = net.runner(), net.loss_function()
     order = range(len(program.scenario.samples))
     params = list(params)
     losses = []
