@@ -332,9 +332,11 @@ class _Tracer:
     """Watches the learner's frames line by line and reports changed values."""
 
     def __init__(self, filename: str, watch: dict[str, list[Where]], on_event: Callable[[_Event], None],
-                 max_lines: int) -> None:
+                 max_lines: int, assigned: dict[int, frozenset[str]]) -> None:
         self.filename = filename
-        self.watch = [(name, w) for name, ws in watch.items() for w in ws]
+        self.watch = [(name, w, _prefixes(w.text)) for name, ws in watch.items() for w in ws]
+        self.assigned = assigned  # line -> what its statement assigns (an assignment of an equal value counts)
+        self.internal: BaseException | None = None
         self.on_event = on_event
         self.max_lines = max_lines
         self.lines = 0
@@ -371,7 +373,9 @@ class _Tracer:
         f_globals = frame.f_globals
         module_level = f_locals is f_globals
         snap = self.frame_snap.setdefault(id(frame), {})
-        for name, w in self.watch:
+        assigned = self.assigned.get(line, frozenset()) if emit and line is not None else frozenset()
+        for name, w, prefixes in self.watch:
+            forced = bool(assigned) and not assigned.isdisjoint(prefixes)
             if w.root in f_locals:
                 root = f_locals[w.root]
                 local = not module_level and not w.steps
@@ -394,7 +398,7 @@ class _Tracer:
                 continue
             if local:
                 prev = snap.get(w.text)
-                if prev is not None and prev[0] is obj and _same(prev[1], value):
+                if prev is not None and prev[0] is obj and _same(prev[1], value) and not forced:
                     continue
                 snap[w.text] = (obj, value)
                 old = None if prev is None else prev[1]
@@ -402,13 +406,65 @@ class _Tracer:
                 key = (id(f_globals), w.text) if not w.steps else (id(root), w.text)
                 hit = self.shared.get(key)
                 if hit is not None and hit[0] is (f_globals if not w.steps else root) and _same(hit[2], value) \
-                        and (w.indexed or hit[1] is obj):
+                        and (w.indexed or hit[1] is obj) and not forced:
                     continue
                 self.shared[key] = (f_globals if not w.steps else root, obj, value)
                 old = None if hit is None else hit[2]
             self.known[name] = value
             if emit:
-                self.on_event(_Event(name, value, old, line, frame))
+                try:
+                    self.on_event(_Event(name, value, old, line, frame))
+                except _Stop:
+                    raise
+                except Exception as exc:  # a bug in nnstep, not in the learner's program
+                    self.internal = exc
+                    raise _Stop from exc
+
+
+def _prefixes(text: str) -> frozenset[str]:
+    """``self.W1[0, 1]`` -> {``self``, ``self.W1``, ``self.W1[0, 1]``}."""
+    node: ast.expr = ast.parse(text, mode="eval").body
+    out = set()
+    while True:
+        out.add(ast.unparse(node))
+        if isinstance(node, (ast.Attribute, ast.Subscript)):
+            node = node.value
+        else:
+            return frozenset(out)
+
+
+def assigned_lines(source: str) -> dict[int, frozenset[str]]:
+    """For each line, the targets its statement assigns (``x``, ``self.w1``, ``self.B``
+    for ``self.B[:2] -= ...``), so that an assignment is seen even when it stores an
+    equal value (a target that repeats, ``y_true = 1`` twice)."""
+    found: dict[int, set[str]] = {}
+
+    def targets(t: ast.expr) -> Iterable[str]:
+        if isinstance(t, (ast.Tuple, ast.List)):
+            for e in t.elts:
+                yield from targets(e)
+        elif isinstance(t, ast.Starred):
+            yield from targets(t.value)
+        elif isinstance(t, (ast.Name, ast.Attribute, ast.Subscript)):
+            yield ast.unparse(t)
+            if isinstance(t, ast.Subscript) and not isinstance(t.slice, (ast.Constant, ast.Tuple, ast.UnaryOp)):
+                yield ast.unparse(t.value)  # a slice assigns to the whole container
+
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Assign):
+            tgts, first, last = node.targets, node.lineno, node.end_lineno or node.lineno
+        elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+            tgts, first, last = [node.target], node.lineno, node.end_lineno or node.lineno
+        elif isinstance(node, (ast.For, ast.AsyncFor)):
+            tgts, first, last = [node.target], node.lineno, node.target.end_lineno or node.lineno
+        elif isinstance(node, ast.NamedExpr):
+            tgts, first, last = [node.target], node.lineno, node.end_lineno or node.lineno
+        else:
+            continue
+        names = [n for t in tgts for n in targets(t)]
+        for ln in range(first, last + 1):
+            found.setdefault(ln, set()).update(names)
+    return {ln: frozenset(v) for ln, v in found.items()}
 
 
 # --------------------------------------------------------------------------- the reference
@@ -460,7 +516,7 @@ class _Comparer:
         self.base = base
         self.known = tracer_known
         self.limit = limit
-        self.kinds: dict[str, str] = {}
+        self.kinds: dict[str, str] = {n: "forward" for n in (*base.inputs, *base.targets)}
         for op in base.ops:
             if op.kind == "update":
                 self.kinds[op.name] = "param"
@@ -483,6 +539,7 @@ class _Comparer:
         self.learn_rate = scenario.learning_rate
         self.found_params: set[str] = set()
         self.start_params: list[float] = []
+        self.now: dict[str, float] = {}  # the learner's parameters as they are now
 
     # -- events
 
@@ -509,39 +566,42 @@ class _Comparer:
                 self.close()
                 cur = None
             if cur is None:
-                self.commit(ev, None)
+                self.commit(ev)
             self.check(ev)
         else:
+            prev = self.now.get(ev.name)
+            if prev is not None and _same(prev, ev.value):
+                return  # not an update: a copy in another frame, or a line that left it as it was
             if cur is None:
                 if not self.buffer:
+                    self.now[ev.name] = ev.value
                     return  # initialisation, not training
-                self.commit(ev, ev)
+                self.commit(ev)
             self.check(ev)
 
     # -- samples
 
-    def commit(self, ev: _Event, trigger: _Event | None) -> None:
+    def commit(self, ev: _Event) -> None:
         if self.ref is None:
-            self.ref = self.start(ev.frame, trigger)
+            self.ref = self.start(ev.frame)
         ref = self.ref
         M = len(ref.rows)
         g = self.done
         i = g % M
         start = self.next_params if self.next_params is not None else self.start_params
         self.cur = _Sample(g, i, list(start), ref.values(start, i))
+        for p, value in zip(self.params, start):
+            self.now.setdefault(p, value)  # the learner's own values stay (they differ in the last bits)
         buffered, self.buffer = self.buffer, []
         for b in buffered:
             self.check(b)
 
-    def start(self, frame: types.FrameType, trigger: _Event | None) -> _Reference:
+    def start(self, frame: types.FrameType) -> _Reference:
         """Training starts: take the learner's parameters, learning rate and data."""
         params = []
         given = self.scenario.initial_parameters(self.seed)
         for p in self.params:
-            if trigger is not None and trigger.name == p and trigger.old is not None:
-                value = trigger.old
-            else:
-                value = self.known.get(p)
+            value = self.now.get(p, self.known.get(p))
             if value is not None:
                 self.found_params.add(p)
             params.append(given[p] if value is None else value)
@@ -567,9 +627,10 @@ class _Comparer:
         """The current sample is over: every parameter found must have been updated."""
         cur = self.cur
         assert cur is not None and self.ref is not None
+        prog = self.ref.program
         for p in self.params:
-            if p in self.found_params and p not in cur.updated:
-                old = cur.start[self.params.index(p)]
+            old = cur.start[self.params.index(p)]
+            if p in self.found_params and p not in cur.updated and not _close(old, cur.v[prog.slot[p]]):
                 line = cur.last_update_line or cur.last_line
                 self.differ(p, old, line, missing_update=True)
         self.cur = None
@@ -595,7 +656,7 @@ class _Comparer:
         cur.last_line = ev.line
         expected = cur.v[prog.slot[ev.name]]
         if self.kinds[ev.name] == "param":
-            cur.updated[ev.name] = ev.value
+            cur.updated[ev.name] = self.now[ev.name] = ev.value
             cur.last_update_line = ev.line
         if _close(ev.value, expected):
             self.compared += 1
@@ -606,24 +667,31 @@ class _Comparer:
         cur = self.cur
         assert cur is not None and self.ref is not None
         prog = self.ref.program
-        op = prog.by_name[name]
+        op = prog.by_name.get(name)
         expected = cur.v[prog.slot[name]]
-        values = dict(zip(prog.slot, cur.v))
-        values.update(zip(self.params, cur.start))  # an update's right side reads the old values
-        from .symbolic import Symbolic, one_line
-
-        formula = one_line(Symbolic(prog).substituted(op, values))
-        if missing_update:
-            hint = (f"{name} is never updated in this sample: a missing update "
-                    f"(nnstep's line: {op.code})")
-        else:
-            hint = self.hint(op, yours, expected)
         sample = self.ref.scenario.samples[cur.i]
+        if op is None:  # an input or the target: data, not a formula
+            what = "target" if name in prog.targets else "input"
+            nnstep_code = f"{name} = {expected!r}"
+            formula = f"the {what} {name} of sample {cur.i + 1} ({visible(sample.name)})"
+            hint = self.other_sample(name, yours)
+        else:
+            values = dict(zip(prog.slot, cur.v))
+            values.update(zip(self.params, cur.start))  # an update's right side reads the old values
+            from .symbolic import Symbolic, one_line
+
+            nnstep_code = op.code
+            formula = one_line(Symbolic(prog).substituted(op, values))
+            if missing_update:
+                hint = (f"{name} is never updated in this sample: a missing update "
+                        f"(nnstep's line: {op.code})")
+            else:
+                hint = self.hint(op, yours, expected)
         M = len(self.ref.rows)
         self.difference = Difference(
             name=name, epoch=cur.g // M + 1, sample=cur.i + 1, sample_name=visible(sample.name),
             line=line, code=self.prog.line_text(line), yours=yours, expected=expected,
-            nnstep_code=op.code, formula=formula, hint=hint, missing_update=missing_update)
+            nnstep_code=nnstep_code, formula=formula, hint=hint, missing_update=missing_update)
         raise _Stop
 
     def hint(self, op: Op, yours: float, expected: float) -> str:
@@ -631,6 +699,8 @@ class _Comparer:
         assert cur is not None and ref is not None
         prog = ref.program
         slot = prog.slot
+        if op.kind == "update":
+            return self.update_hint(op, yours)
         if expected != 0 and _close(yours, -expected):
             return "the sign is flipped"
         m = re.search(r"deriv_sigmoid\((\w+)\)", op.code)
@@ -646,12 +716,14 @@ class _Comparer:
                                   (f"1 − σ({m.group(1)}) alone", 1 - sg)):
                     if _close(yours, expected / ds * alt):
                         return f"σ′ written wrong: your value fits {what}; σ′(s) = σ(s)·(1 − σ(s))"
+        if op.kind == "total":
+            swapped = self.swapped_factor(op.terms, yours, cur.v)
+            if swapped:
+                return swapped
         if expected != 0:
             for factor, what in ((0.5, "a factor 2 is missing"), (2.0, "a factor 2 too many")):
                 if _close(yours, expected * factor):
                     return what
-        if op.kind == "update":
-            return self.update_hint(op, yours)
         # computed from a parameter already updated in this sample?
         if cur.updated and op.kind in ("partial", "total", "sum", "activation", "alias", "loss"):
             v = list(cur.v)
@@ -664,11 +736,7 @@ class _Comparer:
                 used = [p for p in cur.updated if p in op.reads] or list(cur.updated)
                 return (f"computed with {', '.join(used)} already updated in this sample: compute every "
                         f"gradient before the first update")
-        if op.kind == "total":
-            swapped = self.swapped_factor(op.terms, yours, cur.v)
-            if swapped:
-                return swapped
-        other = self.other_sample(op, yours)
+        other = self.other_sample(op.name, yours)
         if other:
             return other
         return ""
@@ -687,20 +755,27 @@ class _Comparer:
         step = (old - yours) / lr  # what the learner's update multiplied learn_rate by
         if g == 0:
             return ""
+        theirs = self.known.get("learn_rate")
+        if theirs is not None and not _close(theirs, lr) and _close(step * lr, theirs * g):
+            return f"your learning rate is {theirs!r} here, not {lr!r} as when training started"
+        for f in (0.5, 2.0):
+            if _close(step, f * g):
+                return (f"an update with the wrong factor: your step is {f:g} × learn_rate × {grad_name}, "
+                        f"not learn_rate × {grad_name}")
         if _close(step, -g):
             return "the update goes the wrong way: += where -= belongs, or the gradient's sign"
         if _close(step, lr * g):
             return "the learning rate is applied twice"
         if _close(step, g / lr):
             return "the learning rate is missing from the update"
+        for other in self.params:
+            if other != p and _close(step, cur.v[prog.slot[f"d_L_d_{other}"]]):
+                return f"{p} is updated with the gradient of {other} (d_L_d_{other})"
         total = prog.by_name.get(grad_name)
         if total is not None and total.kind == "total":
             swapped = self.swapped_factor(total.terms, step, cur.v)
             if swapped:
                 return swapped + f" (in the update of {p})"
-        for other in self.params:
-            if other != p and _close(step, cur.v[prog.slot[f"d_L_d_{other}"]]):
-                return f"{p} is updated with the gradient of {other} (d_L_d_{other})"
         return (f"an update with the wrong factor: your step is {step / g:.6g} × learn_rate × {grad_name}, "
                 f"not learn_rate × {grad_name}")
 
@@ -719,11 +794,11 @@ class _Comparer:
                         return f"a wrong factor in the chain product: {cand} where {factor} belongs"
         return ""
 
-    def other_sample(self, op: Op, yours: float) -> str:
+    def other_sample(self, name: str, yours: float) -> str:
         """The value of another sample (or this sample's inputs with another's target)."""
         cur, ref = self.cur, self.ref
         assert cur is not None and ref is not None
-        slot = ref.program.slot[op.name]
+        slot = ref.program.slot[name]
         M = len(ref.rows)
         x_i, y_i = ref.rows[cur.i]
         for j in range(min(M, MAX_HINT_SAMPLES)):
@@ -828,7 +903,7 @@ def compare(program: str | Path, scenario: str | Path | Scenario | None = None, 
         raise CompareError("compare needs a layered scenario with one output, as in the note", file=sc.source)
     base = build_program(sc)
     prog = read_program(program)
-    known_names = [op.name for op in base.ops] + [*LEARN_RATE_NAMES[:1]]
+    known_names = [*base.inputs, *base.targets] + [op.name for op in base.ops] + ["learn_rate"]
     watch: dict[str, list[Where]] = {n: [Where(n, n), Where(f"self.{n}", "self", (("attr", n),))]
                                      for n in known_names}
     watch["learn_rate"] = [Where(n, n) for n in LEARN_RATE_NAMES] + [
@@ -847,7 +922,7 @@ def compare(program: str | Path, scenario: str | Path | Scenario | None = None, 
 
     tracer_known: dict[str, float] = {}
     comparer = _Comparer(prog, sc, base, tracer_known, limit, sc.seed if seed is None else seed)
-    tracer = _Tracer(prog.filename, watch, comparer.on_event, max_lines)
+    tracer = _Tracer(prog.filename, watch, comparer.on_event, max_lines, assigned_lines(prog.source))
     tracer.known = tracer_known
     out = _Output()
     raised: BaseException | None = None
@@ -883,6 +958,8 @@ def compare(program: str | Path, scenario: str | Path | Scenario | None = None, 
         if saved[2] is not None:
             sys.modules["__main__"] = saved[2]
         sys.stdin, sys.stdout, sys.stderr = saved[3], saved[4], saved[5]
+    if tracer.internal is not None:
+        raise tracer.internal
     if tracer.too_long and comparer.difference is None:
         raise CompareError(f"stopped after {max_lines:,} traced lines without finishing the samples asked for",
                            file=prog.path)
@@ -893,7 +970,7 @@ def compare(program: str | Path, scenario: str | Path | Scenario | None = None, 
         raise CompareError(f"your program raised {what}{after}", file=prog.path, line=line)
     if comparer.ref is None:
         if not comparer.any_event:
-            shown = ", ".join(known_names[:6])
+            shown = ", ".join(op.name for op in base.ops[:6])
             raise CompareError(f"your program never assigns any of nnstep's names ({shown}, …); "
                                "name them as nnstep does, or map yours with --map or '# nnstep: NAME' comments",
                                file=prog.path)
