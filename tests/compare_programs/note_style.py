@@ -27,6 +27,7 @@ def train(rows, targets, epochs, learn_rate=0.1, seed=7):
     w1, w2, w3, w4, w5, w6 = (rng.gauss(0.0, 1.0) for _ in range(6))
     b1, b2, b3 = (rng.gauss(0.0, 1.0) for _ in range(3))
     for epoch in range(epochs):
+        seen_loss = 0.0
         for i in range(len(rows)):
             x1, x2 = rows[i]
             y_true = targets[i]
@@ -39,6 +40,7 @@ def train(rows, targets, epochs, learn_rate=0.1, seed=7):
             o1 = sigmoid(sum_o1)
             y_pred = o1
             L = (y_true - y_pred) ** 2
+            seen_loss += L
 
             d_L_d_ypred = -2 * (y_true - y_pred)
 
@@ -81,7 +83,7 @@ def train(rows, targets, epochs, learn_rate=0.1, seed=7):
         if epoch % 5 == 0:
             params = (w1, w2, w3, w4, w5, w6, b1, b2, b3)
             loss = sum((t - predict(params, r)) ** 2 for r, t in zip(rows, targets)) / len(rows)
-            print(f"epoch {epoch}: mean loss {loss:.4f}")
+            print(f"epoch {epoch}: mean loss {loss:.4f} (during the epoch: {seen_loss / len(rows):.4f})")
     return w1, w2, w3, w4, w5, w6, b1, b2, b3
 
 
