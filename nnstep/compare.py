@@ -326,6 +326,7 @@ class _Event:
     old: float | None  # the value it had before, if seen
     line: int | None
     frame: types.FrameType
+    assigned: bool = False  # the line's statement assigns exactly this (not just its container)
 
 
 class _Tracer:
@@ -413,7 +414,7 @@ class _Tracer:
             self.known[name] = value
             if emit:
                 try:
-                    self.on_event(_Event(name, value, old, line, frame))
+                    self.on_event(_Event(name, value, old, line, frame, w.text in assigned))
                 except _Stop:
                     raise
                 except Exception as exc:  # a bug in nnstep, not in the learner's program
@@ -570,8 +571,11 @@ class _Comparer:
             self.check(ev)
         else:
             prev = self.now.get(ev.name)
-            if prev is not None and _same(prev, ev.value):
-                return  # not an update: a copy in another frame, or a line that left it as it was
+            if prev is not None and _same(prev, ev.value) and (
+                    not ev.assigned or cur is None or ev.name in cur.updated):
+                # not an update: a line that changed its container, or a copy (an evaluation's
+                # locals); an update too small to change the value is still one
+                return
             if cur is None:
                 if not self.buffer:
                     self.now[ev.name] = ev.value
