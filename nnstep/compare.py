@@ -107,7 +107,7 @@ class CompareResult:
         diff = None if d is None else {
             "name": d.name, "epoch": d.epoch, "sample": d.sample, "sample_name": d.sample_name,
             "line": d.line, "code": d.code, "yours": _json_number(d.yours),
-            "expected": _json_number(d.expected), "formula": f"{d.nnstep_code}  =  {d.formula}",
+            "expected": _json_number(d.expected), "formula": f"{d.nnstep_code} = {d.formula}",
             "hint": d.hint or None,
         }
         return {"agree": self.agree, "compared": self.compared, "samples": self.samples,

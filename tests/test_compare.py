@@ -401,3 +401,45 @@ def test_json_format(tmp_path, capsys):
     assert main(["compare", str(NOTE_STYLE), "--format", "json", "--samples", "2"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc == {"agree": True, "compared": 86, "samples": 2, "missing": [], "first_difference": None}
+
+
+# ----------------------------------------------------------------------------- the documentation
+
+
+def _console_blocks(text: str) -> list[tuple[str, str]]:
+    """(command, output) of every ```console block (indented ones too)."""
+    blocks = []
+    for m in re.finditer(r"^( *)```console\n(.*?)^\1```", text, re.S | re.M):
+        lines = [ln[len(m.group(1)):] for ln in m.group(2).splitlines()]
+        assert lines[0].startswith("$ ")
+        blocks.append((lines[0][2:], "\n".join(lines[1:]) + "\n"))
+    return blocks
+
+
+@pytest.mark.skipif(not SEED.exists(), reason="the study note's program is not beside the checkout")
+def test_the_worked_examples_in_the_docs(tmp_path, monkeypatch, capsys):
+    doc = (HERE.parent / "docs" / "compare.md").read_text()
+    blocks = _console_blocks(doc)
+    assert len(blocks) == 3
+    monkeypatch.chdir(tmp_path)
+    text = NOTE_STYLE.read_text()
+    (tmp_path / "network.py").write_text(SEED.read_text())
+    programs = [
+        _replace(text, "d_L_d_ypred = -2 * (y_true - y_pred)", "d_L_d_ypred = 2 * (y_true - y_pred)"),
+        None,
+        _replace(text, "L = (y_true - y_pred) ** 2", "L = (y_true - y_pred) ** 2 + 0 / (i - 2)"),
+    ]
+    for (command, expected), program in zip(blocks, programs):
+        if program is not None:
+            (tmp_path / "mine.py").write_text(program)
+        argv = command.split()
+        assert argv[0] == "nnstep"
+        code = main(argv[1:])
+        out, err = capsys.readouterr()
+        assert out + err == expected, command
+        assert code == (1 if "first difference" in expected else 2 if err else 0)
+    # the JSON shown is what --format json prints for the first example
+    (tmp_path / "mine.py").write_text(programs[0])
+    shown = json.loads(re.search(r"```json\n(.*?)```", doc, re.S).group(1))
+    assert main(["compare", "mine.py", "--format", "json"]) == 1
+    assert json.loads(capsys.readouterr().out) == shown
