@@ -50,6 +50,7 @@ MAX_TRACED_LINES = 20_000_000
 MAX_SAMPLES = 1_000_000
 MAX_DATA_ROWS = 20_000
 MAX_HINT_SAMPLES = 64
+MAX_RECORDED_SAMPLES = 256  # the learner's values kept for the TUI
 #: Names the learning rate is looked for under (the first that is found).
 LEARN_RATE_NAMES = ("learn_rate", "learning_rate", "lr")
 
@@ -97,6 +98,18 @@ class CompareResult:
     learn_rate: float
     output_lines: int = 0  # lines the program printed (kept out of the report)
     ended_early: bool = False  # the program finished before the requested samples
+    #: for the TUI: the reference scenario (the learner's parameters, rate and data), the
+    #: learner's source, and their values per global sample index (0-based): name -> (value, line)
+    reference: Scenario | None = None
+    source: str = ""
+    yours: dict[int, dict[str, tuple[float, int | None]]] = field(default_factory=dict)
+    lines: dict[str, int] = field(default_factory=dict)  # name -> the line that last assigned it
+
+    @property
+    def difference_position(self) -> tuple[int, int] | None:
+        """(epoch, sample), 0-based, of the first difference."""
+        d = self.first_difference
+        return None if d is None else (d.epoch - 1, d.sample - 1)
 
     @property
     def agree(self) -> bool:
@@ -188,10 +201,14 @@ def _same(a: float, b: float) -> bool:
     return a == b or (a != a and b != b)
 
 
-def _close(a: float, b: float) -> bool:
+def values_agree(a: float, b: float) -> bool:
+    """Whether the learner's value ``a`` agrees with nnstep's ``b`` (relative 1e-9)."""
     if math.isnan(a) or math.isnan(b):
         return math.isnan(a) and math.isnan(b)
     return math.isclose(a, b, rel_tol=REL_TOL, abs_tol=ABS_TOL)
+
+
+_close = values_agree
 
 
 # --------------------------------------------------------------------------- the learner's program
@@ -540,6 +557,8 @@ class _Comparer:
         self.learn_rate = scenario.learning_rate
         self.found_params: set[str] = set()
         self.start_params: list[float] = []
+        self.record: dict[int, dict[str, tuple[float, int | None]]] = {}  # recent samples' values
+        self.lines: dict[str, int] = {}
         self.now: dict[str, float] = {}  # the learner's parameters as they are now
 
     # -- events
@@ -658,6 +677,13 @@ class _Comparer:
         cur.seen.add(ev.name)
         self.assigned.add(ev.name)
         cur.last_line = ev.line
+        if cur.g not in self.record:
+            self.record[cur.g] = {}
+            if len(self.record) > MAX_RECORDED_SAMPLES:
+                del self.record[min(self.record)]
+        self.record[cur.g][ev.name] = (ev.value, ev.line)
+        if ev.line is not None:
+            self.lines[ev.name] = ev.line
         expected = cur.v[prog.slot[ev.name]]
         if self.kinds[ev.name] == "param":
             cur.updated[ev.name] = self.now[ev.name] = ev.value
@@ -994,7 +1020,8 @@ def compare(program: str | Path, scenario: str | Path | Scenario | None = None, 
         sample_count=len(ref.rows), missing=missing, first_difference=comparer.difference,
         data_source=comparer.data_source, learn_rate=ref.scenario.learning_rate,
         output_lines=out.total_lines,
-        ended_early=comparer.difference is None and comparer.done < wanted)
+        ended_early=comparer.difference is None and comparer.done < wanted,
+        reference=ref.scenario, source=prog.source, yours=comparer.record, lines=comparer.lines)
 
 
 def _raised_line(exc: BaseException, filename: str) -> int | None:
@@ -1054,6 +1081,11 @@ def main(ns: Any) -> int:
 
     result = compare(ns.program, ns.scenario, seed=ns.seed, epochs=ns.epochs, samples=ns.samples,
                      mapping=ns.map)
+    if ns.format is None and sys.stdout.isatty() and sys.stdin.isatty():
+        from .tui.screens.compare import CompareApp
+
+        CompareApp(result).run()
+        return 0 if result.agree else 1
     if ns.format == "json":
         sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
     else:

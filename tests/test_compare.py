@@ -443,3 +443,72 @@ def test_the_worked_examples_in_the_docs(tmp_path, monkeypatch, capsys):
     shown = json.loads(re.search(r"```json\n(.*?)```", doc, re.S).group(1))
     assert main(["compare", "mine.py", "--format", "json"]) == 1
     assert json.loads(capsys.readouterr().out) == shown
+
+
+# ----------------------------------------------------------------------------- the TUI
+
+
+async def test_tui_opens_at_the_first_difference_with_the_learners_source(tmp_path):
+    pytest.importorskip("textual")
+    from nnstep.tui.screens.compare import CompareApp, SourceView
+    from nnstep.tui.testing import settle
+
+    mutant = _replace(NOTE_STYLE.read_text(), "d_ypred_d_w6 = h2 * sigmoid_prime(sum_o1)",
+                      "d_ypred_d_w6 = h2 * sigmoid_prime(sum_o1) * 2")
+    result = compare(_write(tmp_path, mutant), epochs=2)
+    d = result.first_difference
+    assert d is not None and d.name == "d_ypred_d_w6"
+    app = CompareApp(result)
+    async with app.run_test(size=(180, 40)) as pilot:
+        await settle(app, pilot)
+        dbg = app.dbg
+        assert dbg is not None
+        assert dbg.current_op.name == "d_ypred_d_w6" and dbg.position()[:2] == (0, 0)
+        view = app.query_one(SourceView)
+        assert view.current == d.line and view.differs
+        line = view.text_lines(170)[d.line - 1]
+        assert "d_ypred_d_w6 = h2 * sigmoid_prime(sum_o1) * 2" in line
+        # both values side by side, as printed: parse them back
+        yours = float(line.split("yours ")[1].split()[0])
+        ours = float(line.split("nnstep ")[1].split()[0])
+        assert yours == pytest.approx(d.yours, rel=1e-9) and ours == pytest.approx(d.expected, rel=1e-9)
+        assert ours == pytest.approx(dbg.value("d_ypred_d_w6"), rel=1e-9)
+        assert "first difference: d_ypred_d_w6" in app.message
+        # stepping moves both: back one op is d_ypred_d_w5, on its own line, agreeing
+        await pilot.press("p")
+        await pilot.pause()
+        assert dbg.current_op.name == "d_ypred_d_w5"
+        assert view.current == _line_of(mutant, "d_ypred_d_w5 = h1 * sigmoid_prime(sum_o1)")
+        assert not view.differs
+        line = view.text_lines(170)[view.current - 1]
+        yours = float(line.split("yours ")[1].split()[0])
+        ours = float(line.split("nnstep ")[1].split()[0])
+        assert yours == pytest.approx(ours, rel=1e-9)
+        # a quantity the program never reached before it was stopped has no line
+        await pilot.press("n", "n")
+        await pilot.pause()
+        assert dbg.current_op.name == "d_ypred_d_b3"
+        assert view.current is None
+        assert view.border_subtitle == "no line of yours assigned d_ypred_d_b3 before the comparison stopped"
+
+
+async def test_tui_source_is_text_not_markup(tmp_path):
+    pytest.importorskip("textual")
+    from nnstep.tui.screens.compare import CompareApp, SourceView
+    from nnstep.tui.testing import settle
+
+    text = NOTE_STYLE.read_text().replace("import math\n", "import math  # [bold]x[/bold] \x1b[31m red\n", 1)
+    result = compare(_write(tmp_path, text), samples=1)
+    assert result.agree
+    app = CompareApp(result)
+    async with app.run_test(size=(180, 40)) as pilot:
+        await settle(app, pilot)
+        lines = app.query_one(SourceView).text_lines(170)
+        first = next(ln for ln in lines if "import math" in ln)
+        assert "[bold]x[/bold]" in first and "\\x1b[31m" in first and "\x1b" not in first
+        assert "all 43 values agree" in app.message
+
+
+from nnstep.tui.testing import run_async_tests  # noqa: E402
+
+run_async_tests(globals())
