@@ -474,6 +474,11 @@ async def test_tui_opens_at_the_first_difference_with_the_learners_source(tmp_pa
         assert yours == pytest.approx(d.yours, rel=1e-9) and ours == pytest.approx(d.expected, rel=1e-9)
         assert ours == pytest.approx(dbg.value("d_ypred_d_w6"), rel=1e-9)
         assert "first difference: d_ypred_d_w6" in app.message
+        # the border says it too (the line may be too narrow for the values)
+        sub = view.border_subtitle
+        assert sub.startswith(f"line {d.line}: ✗ yours ")
+        assert float(sub.split("yours ")[1].split()[0]) == pytest.approx(d.yours, rel=1e-5)
+        assert float(sub.split("nnstep ")[1].split()[0]) == pytest.approx(d.expected, rel=1e-5)
         # stepping moves both: back one op is d_ypred_d_w5, on its own line, agreeing
         await pilot.press("p")
         await pilot.pause()

@@ -25,6 +25,10 @@ def _num(x: float | None) -> str:
     return "·" if x is None else f"{x:.10g}"
 
 
+def _num6(x: float | None) -> str:
+    return "·" if x is None else f"{x:.6g}"
+
+
 class SourceView(RowList, can_focus=True):
     """The learner's program, line by line, one line highlighted."""
 
@@ -56,9 +60,8 @@ class SourceView(RowList, can_focus=True):
         text = Text(f"{number:>{digits}} ", style=style_of(self, "source--number"))
         text.append(self.lines[index])
         if number == self.current:
-            if self.note:
-                pad = max(2, width - len(text) - len(self.note))
-                text.append(" " * pad)
+            if self.note and width - len(text) >= len(self.note) + 2:  # else the border shows it
+                text.append(" " * (width - len(text) - len(self.note)))
                 text.append(self.note, style=style_of(self, "source--value"))
             text.stylize(style_of(self, "source--differs" if self.differs else "source--current"))
         return text
@@ -130,13 +133,14 @@ class CompareApp(NNStepApp):
         if differs:
             note = "✗ " + note
         view.show(line, note, differs)
-        d = self.result.first_difference
-        if line is None and dbg.ops:
-            name = dbg.ops[min(self.shown_op, len(dbg.ops) - 1)].name
+        name = dbg.ops[min(self.shown_op, len(dbg.ops) - 1)].name if dbg.ops else ""
+        if line is None:
             view.border_subtitle = f"no line of yours assigned {name} before the comparison stopped"
+        elif yours is None:
+            view.border_subtitle = f"line {line}: {name} (not yet in this sample)"
         else:
-            view.border_subtitle = (f"first difference at line {d.line}" if d is not None and d.line is not None
-                                    else "all agree" if d is None else "")
+            mark = "✗ " if differs else ""
+            view.border_subtitle = f"line {line}: {mark}yours {yours:.6g} · nnstep {_num6(ours)}"
         if yours is not None and ours is not None and math.isfinite(yours) and math.isfinite(ours):
             view.border_title = (f"Your program · {visible(Path(self.result.program).name)}"
                                  + (" · differs here" if differs else ""))
