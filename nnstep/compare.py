@@ -46,7 +46,7 @@ REL_TOL = 1e-9
 ABS_TOL = 1e-12
 #: Bounds on what a program can make nnstep do.
 MAX_PROGRAM_BYTES = 2_000_000
-MAX_TRACED_LINES = 20_000_000
+MAX_TRACED_LINES = 2_000_000
 MAX_SAMPLES = 1_000_000
 MAX_DATA_ROWS = 20_000
 MAX_HINT_SAMPLES = 64
@@ -352,9 +352,27 @@ class _Tracer:
     def __init__(self, filename: str, watch: dict[str, list[Where]], on_event: Callable[[_Event], None],
                  max_lines: int, assigned: dict[int, frozenset[str]]) -> None:
         self.filename = filename
-        self.watch = [(name, w, _prefixes(w.text)) for name, ws in watch.items() for w in ws]
+        # grouped by the variable they start from, in a fixed order (events of one line
+        # come in that order)
+        self.by_root: dict[str, list[tuple[str, Where, frozenset[str]]]] = {}
+        for name, ws in watch.items():
+            for w in ws:
+                self.by_root.setdefault(w.root, []).append((name, w, _prefixes(w.text)))
+        self.roots = frozenset(self.by_root)
+        # watches that start with an attribute, by that attribute (self.w1 -> "w1"), so that
+        # only the attributes an object has are looked at
+        self.by_attr: dict[str, dict[str, list[tuple[int, str, Where, frozenset[str]]]]] = {}
+        self.other: dict[str, list[tuple[int, str, Where, frozenset[str]]]] = {}
+        for root, entries in self.by_root.items():
+            for k, (name, w, prefixes) in enumerate(entries):
+                if w.steps and w.steps[0][0] == "attr":
+                    self.by_attr.setdefault(root, {}).setdefault(w.steps[0][1], []).append((k, name, w, prefixes))
+                else:
+                    self.other.setdefault(root, []).append((k, name, w, prefixes))
+        self.root_order = {r: k for k, r in enumerate(self.by_root)}
         self.assigned = assigned  # line -> what its statement assigns (an assignment of an equal value counts)
         self.internal: BaseException | None = None
+        self.class_attrs: dict[type, frozenset[str]] = {}
         self.on_event = on_event
         self.max_lines = max_lines
         self.lines = 0
@@ -392,51 +410,82 @@ class _Tracer:
         module_level = f_locals is f_globals
         snap = self.frame_snap.setdefault(id(frame), {})
         assigned = self.assigned.get(line, frozenset()) if emit and line is not None else frozenset()
-        for name, w, prefixes in self.watch:
-            forced = bool(assigned) and not assigned.isdisjoint(prefixes)
-            if w.root in f_locals:
-                root = f_locals[w.root]
-                local = not module_level and not w.steps
-            elif w.root in f_globals:
-                root = f_globals[w.root]
-                local = False
-            else:
-                continue
-            if not w.steps:
+        present = self.roots.intersection(f_locals)
+        if not module_level:
+            present |= self.roots.intersection(f_globals)
+        for root_name in sorted(present, key=self.root_order.__getitem__):
+            in_locals = root_name in f_locals
+            root = f_locals[root_name] if in_locals else f_globals[root_name]
+            try:
+                attrs = root.__dict__ if not isinstance(root, (int, float)) else None
+            except Exception:  # noqa: BLE001 - a learner's object may refuse anything
+                attrs = None
+            if not isinstance(attrs, dict):
+                attrs = None
+            if attrs is not None:
+                cls = type(root)
+                on_class = self.class_attrs.get(cls)
+                if on_class is None:
+                    on_class = self.class_attrs[cls] = frozenset(dir(cls))
+            local_root = in_locals and not module_level
+            entries = self.other.get(root_name, [])
+            groups = self.by_attr.get(root_name)
+            if groups:
+                if attrs is not None:
+                    has = (groups.keys() & attrs.keys()) | (groups.keys() & on_class)
+                else:
+                    has = list(groups)
+                if has:
+                    entries = sorted(entries + [e for a in has for e in groups[a]], key=lambda e: e[0])
+            for _, name, w, prefixes in entries:
+                if local_root and not w.steps and not assigned:
+                    # fast path: the same immutable number as before in this frame
+                    prev = snap.get(w.text)
+                    if prev is not None and prev[0] is root and isinstance(root, (int, float)):
+                        continue
+                self._look(frame, name, w, prefixes, root, local_root, snap, assigned, line, emit)
+
+    def _look(self, frame: types.FrameType, name: str, w: Where, prefixes: frozenset[str], root: Any,
+              local_root: bool, snap: dict, assigned: frozenset[str], line: int | None, emit: bool) -> None:
+        """Compare one watched value with what was seen before; report a change."""
+        f_globals = frame.f_globals
+        forced = bool(assigned) and not assigned.isdisjoint(prefixes)
+        local = local_root and not w.steps
+        if not w.steps:
+            obj = root
+        else:
+            try:
                 obj = root
-            else:
-                try:
-                    obj = root
-                    for kind, arg in w.steps:
-                        obj = getattr(obj, arg) if kind == "attr" else obj[arg]
-                except Exception:  # noqa: BLE001 - a learner's object may refuse anything
-                    continue
-            value = _number(obj)
-            if value is None:
-                continue
-            if local:
-                prev = snap.get(w.text)
-                if prev is not None and prev[0] is obj and _same(prev[1], value) and not forced:
-                    continue
-                snap[w.text] = (obj, value)
-                old = None if prev is None else prev[1]
-            else:
-                key = (id(f_globals), w.text) if not w.steps else (id(root), w.text)
-                hit = self.shared.get(key)
-                if hit is not None and hit[0] is (f_globals if not w.steps else root) and _same(hit[2], value) \
-                        and (w.indexed or hit[1] is obj) and not forced:
-                    continue
-                self.shared[key] = (f_globals if not w.steps else root, obj, value)
-                old = None if hit is None else hit[2]
-            self.known[name] = value
-            if emit:
-                try:
-                    self.on_event(_Event(name, value, old, line, frame, w.text in assigned))
-                except _Stop:
-                    raise
-                except Exception as exc:  # a bug in nnstep, not in the learner's program
-                    self.internal = exc
-                    raise _Stop from exc
+                for kind, arg in w.steps:
+                    obj = getattr(obj, arg) if kind == "attr" else obj[arg]
+            except Exception:  # noqa: BLE001 - a learner's object may refuse anything
+                return
+        value = _number(obj)
+        if value is None:
+            return
+        if local:
+            prev = snap.get(w.text)
+            if prev is not None and prev[0] is obj and _same(prev[1], value) and not forced:
+                return
+            snap[w.text] = (obj, value)
+            old = None if prev is None else prev[1]
+        else:
+            key = (id(f_globals), w.text) if not w.steps else (id(root), w.text)
+            hit = self.shared.get(key)
+            if hit is not None and hit[0] is (f_globals if not w.steps else root) and _same(hit[2], value) \
+                    and (w.indexed or hit[1] is obj) and not forced:
+                return
+            self.shared[key] = (f_globals if not w.steps else root, obj, value)
+            old = None if hit is None else hit[2]
+        self.known[name] = value
+        if emit:
+            try:
+                self.on_event(_Event(name, value, old, line, frame, w.text in assigned))
+            except _Stop:
+                raise
+            except Exception as exc:  # a bug in nnstep, not in the learner's program
+                self.internal = exc
+                raise _Stop from exc
 
 
 def _prefixes(text: str) -> frozenset[str]:
