@@ -120,7 +120,8 @@ class CompareResult:
         diff = None if d is None else {
             "name": d.name, "epoch": d.epoch, "sample": d.sample, "sample_name": d.sample_name,
             "line": d.line, "code": d.code, "yours": _json_number(d.yours),
-            "expected": _json_number(d.expected), "formula": f"{d.nnstep_code} = {d.formula}",
+            "expected": _json_number(d.expected),
+            "formula": f"{d.nnstep_code} = {d.formula}" if d.formula else d.nnstep_code,
             "hint": d.hint or None,
         }
         return {"agree": self.agree, "compared": self.compared, "samples": self.samples,
@@ -751,8 +752,8 @@ class _Comparer:
         sample = self.ref.scenario.samples[cur.i]
         if op is None:  # an input or the target: data, not a formula
             what = "target" if name in prog.targets else "input"
-            nnstep_code = f"{name} = {expected!r}"
-            formula = f"the {what} {name} of sample {cur.i + 1} ({visible(sample.name)})"
+            nnstep_code = f"{name} = {expected!r}  (the {what} of sample {cur.i + 1}, {visible(sample.name)})"
+            formula = ""
             hint = self.other_sample(name, yours)
         else:
             values = dict(zip(prog.slot, cur.v))
@@ -1097,7 +1098,8 @@ def format_text(r: CompareResult) -> str:
         out.append(f"  yours:     {d.yours!r}")
         out.append(f"  expected:  {d.expected!r}")
         out.append(f"  nnstep:    {d.nnstep_code}")
-        out.append(f"             = {d.formula}")
+        if d.formula:
+            out.append(f"             = {d.formula}")
         if d.hint:
             out.append(f"  hint:      {d.hint}")
         out.append(f"{r.compared} values agreed before it.")

@@ -172,6 +172,13 @@ def test_mutant_is_pinpointed(tmp_path, mid, old, new, name, sample, hint):
     assert hint in d.hint
     assert d.expected == pytest.approx(_reference_value(name, sample), rel=1e-12)
     assert not math.isclose(d.yours, d.expected, rel_tol=1e-9)
+    # the text report says the same, and its numbers read back exactly
+    text = format_text(r)
+    assert text.splitlines()[0] == f"{r.program}:{d.line}: {new.strip()}"
+    assert f"first difference: {name} in epoch 1, sample {sample} ({d.sample_name})" in text
+    assert float(text.split("yours:")[1].split()[0]) == d.yours
+    assert float(text.split("expected:")[1].split()[0]) == d.expected
+    assert f"hint:      {d.hint}" in text
 
 
 def test_sigma_prime_wrong_in_the_helper_is_named_at_its_first_use(tmp_path):
@@ -324,18 +331,20 @@ def test_bad_mappings_are_one_located_line(tmp_path, capsys):
     (b"\x89PNG\r\n\x1a\n\x00\x00\x00", "not a Python program"),
     ("print('hello')\nx = 3\n", "never assigns any of nnstep's names"),
     ("h1 = 0.5\nsum_h1 = 0.1\n", "no training step"),
-], ids=["missing", "markdown", "binary", "no-known-name", "forward-only"])
+    ("d_L_d_ypred = 1.0\n", "a layered scenario with one output"),
+], ids=["missing", "markdown", "binary", "no-known-name", "forward-only", "graph-scenario"])
 def test_programs_that_cannot_be_compared(tmp_path, capsys, content, reason):
     p = tmp_path / "prog.py"
     if isinstance(content, bytes):
         p.write_bytes(content)
     elif content is not None:
         p.write_text(content)
-    assert main(["compare", str(p)]) == 2
+    scenario = ["circuit"] if "layered" in reason else []
+    assert main(["compare", str(p), *scenario]) == 2
     out, err = capsys.readouterr()
     assert out == "" and "hello" not in err
     assert len(err.strip().splitlines()) == 1
-    assert err.startswith(f"{p}") and reason in err
+    assert err.startswith(f"{p}" if not scenario else "") and reason in err
     assert "Traceback" not in err
 
 
