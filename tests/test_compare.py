@@ -526,3 +526,18 @@ async def test_tui_source_is_text_not_markup(tmp_path):
 from nnstep.tui.testing import run_async_tests  # noqa: E402
 
 run_async_tests(globals())
+
+
+def test_on_a_terminal_without_format_the_debugger_opens(tmp_path, monkeypatch):
+    pytest.importorskip("textual")
+    from nnstep.tui.screens import compare as screen
+
+    opened = []
+    monkeypatch.setattr(screen.CompareApp, "run", lambda self: opened.append(self.result))
+    monkeypatch.setattr("sys.stdout.isatty", lambda: True, raising=False)
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True, raising=False)
+    mutant = _replace(NOTE_STYLE.read_text(), "d_L_d_ypred = -2 * (y_true - y_pred)", "d_L_d_ypred = 2 * (y_true - y_pred)")
+    assert main(["compare", str(_write(tmp_path, mutant))]) == 1
+    assert len(opened) == 1 and opened[0].first_difference.name == "d_L_d_ypred"
+    assert main(["compare", str(NOTE_STYLE), "--format", "text"]) == 0
+    assert len(opened) == 1  # an explicit format prints instead
