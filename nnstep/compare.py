@@ -228,6 +228,23 @@ class LearnerProgram:
     def lines(self) -> list[str]:
         return self.source.splitlines()
 
+    def called_functions(self, line: int) -> list[tuple[str, int]]:
+        """The functions defined in the program that the statement on ``line`` calls,
+        with the line of their ``def``."""
+        tree = ast.parse(self.source)
+        defs = {n.name: n.lineno for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+        out: list[tuple[str, int]] = []
+        for node in ast.walk(tree):
+            if isinstance(node, ast.stmt) and not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef,
+                                                                     ast.ClassDef, ast.For, ast.While, ast.If,
+                                                                     ast.With, ast.Try)) \
+                    and node.lineno <= line <= (node.end_lineno or node.lineno):
+                for call in ast.walk(node):
+                    if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id in defs \
+                            and (call.func.id, defs[call.func.id]) not in out:
+                        out.append((call.func.id, defs[call.func.id]))
+        return out
+
     def line_text(self, line: int | None) -> str:
         if line is None or not 1 <= line <= len(self.lines):
             return ""
@@ -767,6 +784,11 @@ class _Comparer:
                         f"(nnstep's line: {op.code})")
             else:
                 hint = self.hint(op, yours, expected)
+                if hint.startswith("σ′") and line is not None:
+                    helpers = [h for h in self.prog.called_functions(line) if h[0] != "sigmoid"]
+                    if helpers:
+                        hint += "; your line calls " + ", ".join(f"{n}() (defined on line {ln})"
+                                                                for n, ln in helpers)
         M = len(self.ref.rows)
         self.difference = Difference(
             name=name, epoch=cur.g // M + 1, sample=cur.i + 1, sample_name=visible(sample.name),

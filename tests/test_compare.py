@@ -188,6 +188,8 @@ def test_sigma_prime_wrong_in_the_helper_is_named_at_its_first_use(tmp_path):
     assert d is not None and d.name == "d_ypred_d_w5"
     assert d.line == _line_of(mutant, "d_ypred_d_w5 = h1 * sigmoid_prime(sum_o1)")
     assert "σ′ written wrong" in d.hint and "applied to the sum" in d.hint
+    where = _line_of(mutant, "def sigmoid_prime(z):")
+    assert d.hint.endswith(f"your line calls sigmoid_prime() (defined on line {where})")
 
 
 def test_update_before_the_gradient_that_needs_the_old_value(tmp_path):
