@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-COMMANDS = ("list", "check", "trace", "train")
+COMMANDS = ("list", "check", "trace", "train", "compare")
 
 DESCRIPTION = """\
 A step debugger for neural-network training: backpropagation one scalar
@@ -64,6 +64,18 @@ def _sub(command: str) -> _Parser:
         p.add_argument("--epochs", type=_positive, metavar="N", help="epochs to train (default: the scenario's)")
         p.add_argument("--seed", type=_seed, metavar="S", help="seed for parameters the scenario does not give")
         p.add_argument("--format", choices=("text", "json"), default="text")
+    elif command == "compare":
+        p.description = ("Run your own training program (this executes it) beside nnstep and name the first "
+                         "line whose value differs. Exit 0: all agree; 1: a difference; 2: an error.")
+        p.add_argument("program", metavar="PROGRAM.py", help="your Python training program")
+        p.add_argument("scenario", nargs="?", help="scenario file or bundled name (default: note-network)")
+        span = p.add_mutually_exclusive_group()
+        span.add_argument("--epochs", type=_positive, metavar="N", help="compare N epochs (default 1)")
+        span.add_argument("--samples", type=_positive, metavar="N", help="compare the first N samples")
+        p.add_argument("--seed", type=_seed, metavar="S", help="seed for parameters your program does not have")
+        p.add_argument("--map", action="append", default=[], metavar="NAME=YOURS,...",
+                       help="nnstep name = yours, e.g. d_L_d_ypred=dL_dy,w1=self.W1[0, 0]")
+        p.add_argument("--format", choices=("text", "json"), default=None)
     return p
 
 
@@ -152,6 +164,10 @@ def _run(command: str, ns: argparse.Namespace) -> int:
 
         train_report(ns.scenario, epochs=ns.epochs, seed=ns.seed, fmt=ns.format, out=sys.stdout)
         return 0
+    if command == "compare":
+        from .compare import main as compare_main
+
+        return compare_main(ns)
     raise AssertionError(command)
 
 
