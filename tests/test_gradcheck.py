@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from reference import mp_gradient
 from test_scenarios import BUNDLED
 
 from nnstep.debugger import Debugger
 from nnstep.gradcheck import AGREE, DIFFER, RESOLVES, UNMEASURABLE, check_gradient
+
+from reference import mp_gradient
 
 #: Epochs swept per scenario; scenarios with many samples or parameters are thinned.
 EPOCHS = 3
