@@ -115,3 +115,27 @@ def test_formula_pane_shows_the_verdict_in_words():
     assert "✓ agree" in text
     text = "\n".join(t.plain for t in _finite_difference(dbg, op, 1.5 * dbg.value(op.name), 60))
     assert "✗ differ" in text
+
+
+@pytest.mark.parametrize("size", [(120, 36), (80, 24)])
+def test_the_app_never_brands_bobs_tiny_gradient_wrong(size):
+    import asyncio
+
+    from nnstep.tui import NNStepApp
+    from nnstep.tui.components.formula import FormulaView
+    from nnstep.tui.testing import settle, wait_idle
+
+    async def go() -> str:
+        app = NNStepApp()
+        async with app.run_test(size=size) as pilot:
+            await settle(app, pilot)
+            app.dbg.toggle_breakpoint("d_L_d_w1")
+            for _ in range(2):  # Alice's d_L_d_w1, then Bob's
+                await pilot.press("c")
+                await wait_idle(app, pilot)
+            assert app.dbg.current_op.name == "d_L_d_w1" and app.dbg.sample.name == "Bob"
+            return app.query_one(FormulaView).plain
+
+    text = asyncio.run(go())
+    assert "cannot be measured" in text and "✗" not in text
+    assert "float64" in text
