@@ -9,11 +9,14 @@ difference up to ``δ / h``).  A gradient of 1e-20 cannot be told from 0 that wa
 So the check measures both before it judges:
 
 - the step is relative to the parameter's size, ``h = ∛ε · max(|p|, 1)`` (the step
-  that balances the two errors for a loss of ordinary size);
+  that balances the two errors for a loss of ordinary size); when that step cannot
+  resolve the gradient, ``STEPS`` longer ones are tried and the one with the smallest
+  error bound is used;
 - the loss is evaluated at ``p ± h``, ``p ± 2h`` and ``p ± 3h``.  The disagreement of
   the differences with steps ``h`` and ``2h`` bounds the truncation; the
   higher-order differences of the seven losses, which are pure noise for a smooth
-  loss at such a small step, measure ``δ`` (Moré and Wild's noise estimate), and
+  loss at such a small step, measure ``δ`` (Moré and Wild's noise estimate; at a
+  longer step they also hold some curvature, which only makes the bound larger), and
   ``δ`` is never taken below the float64 spacing of the loss itself;
 - the tolerance is ``SAFETY`` times the sum of both bounds (an absolute tolerance,
   which matters near 0) plus ``RELATIVE`` times the gradient (which matters
@@ -22,8 +25,8 @@ So the check measures both before it judges:
 The verdict is ``agree`` when the chain rule's value is within the tolerance of the
 difference and the tolerance is small next to the value (or both are exactly 0);
 ``differ`` when it is beyond the tolerance; otherwise ``unmeasurable``, with the
-reason in words: the loss does not change in float64, its rounding hides a change
-this small, or it is not smooth at this step (a kink such as ReLU's at 0).
+reason in words: the loss does not change in float64 at that step, or the smallest
+gradient a central difference can tell here.
 """
 
 from __future__ import annotations
@@ -65,10 +68,6 @@ class GradientCheck:
     tolerance: float  # how far apart the two may be from the difference's own errors
     verdict: str  # agree | differ | unmeasurable
     words: str  # the verdict as a sentence for the learner
-
-    @property
-    def agrees(self) -> bool:
-        return self.verdict == AGREE
 
 
 def _noise(fs: Sequence[float]) -> float:
