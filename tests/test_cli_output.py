@@ -198,3 +198,14 @@ def test_seed_with_nothing_to_draw_says_so(command, capsys):
 def test_seed_that_draws_says_nothing(capsys):
     assert cli.main(["train", "--epochs", "1", "--seed", "4"]) == 0
     assert capsys.readouterr().err == ""
+
+
+def test_check_escapes_the_file_name_it_prints(tmp_path, monkeypatch, capsys):
+    from nnstep.scenario import resolve
+
+    name = "ok\x1b]0;pwned\x07.toml"
+    (tmp_path / name).write_bytes(resolve(None).read_bytes())
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["check", name]) == 0
+    out = capsys.readouterr().out
+    assert out == "ok\\x1b]0;pwned\\x07.toml: ok\n"

@@ -189,3 +189,28 @@ def test_readme_says_where_its_conditions_stop():
         assert dbg.run_to_end().reason == "condition"
         e, s, k = dbg.position()
         assert (e + 1, s + 1, k + 1, dbg.sample.name) == (int(epoch), int(sample), int(op), name)
+
+
+# --------------------------------------------------------------------------- inline commands
+
+
+def inline_commands() -> list[str]:
+    """Concrete ``nnstep COMMAND …`` code spans in the docs' prose (no placeholders)."""
+    found = set()
+    for path in DOCS:
+        for span in re.findall(r"`(nnstep [^`]+)`", path.read_text(encoding="utf-8")):
+            words = span.split()
+            if words[1] in cli.COMMANDS and not any(w.isupper() or "[" in w or "…" in w for w in words):
+                found.add(span)
+    return sorted(found)
+
+
+def test_there_are_inline_commands():
+    assert {"nnstep list", "nnstep trace xor"} <= set(inline_commands())
+
+
+@pytest.mark.parametrize("command", inline_commands())
+def test_inline_commands_run(command, capsys):
+    assert cli.main(shlex.split(command)[1:]) == 0
+    out = capsys.readouterr()
+    assert out.out and not out.err
