@@ -53,7 +53,7 @@ def _sub(command: str) -> _Parser:
         p.description = "Print the executed ops in order (default: one sample's training step)."
         p.add_argument("scenario", nargs="?", help="scenario file or bundled name (default: note-network)")
         span = p.add_mutually_exclusive_group()
-        span.add_argument("--epochs", type=_positive, metavar="N", help="trace every sample of the first N epochs")
+        span.add_argument("--epochs", type=_epochs(1), metavar="N", help="trace every sample of the first N epochs")
         span.add_argument("--samples", type=_positive, metavar="N", help="trace the first N samples (default 1)")
         span.add_argument("--steps", type=_positive, metavar="N", help="trace the first N ops")
         p.add_argument("--seed", type=_seed, metavar="S", help="seed for parameters the scenario does not give")
@@ -61,7 +61,8 @@ def _sub(command: str) -> _Parser:
     elif command == "train":
         p.description = "Train without stepping; print the loss after every epoch and the final parameters."
         p.add_argument("scenario", nargs="?", help="scenario file or bundled name (default: note-network)")
-        p.add_argument("--epochs", type=_positive, metavar="N", help="epochs to train (default: the scenario's)")
+        p.add_argument("--epochs", type=_epochs(0), metavar="N",
+                       help="epochs to train (default: the scenario's); 0 prints the initial parameters")
         p.add_argument("--seed", type=_seed, metavar="S", help="seed for parameters the scenario does not give")
         p.add_argument("--format", choices=("text", "json"), default="text")
     elif command == "compare":
@@ -83,17 +84,44 @@ def _positive(text: str) -> int:
     try:
         n = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+        raise argparse.ArgumentTypeError(f"'{_shown(text)}' is not a whole number") from None
     if n < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {n}")
     return n
+
+
+def _epochs(least: int):
+    """An epoch count from ``least`` up to the limit a scenario file has (``training.epochs``)."""
+
+    def parse(text: str) -> int:
+        from .scenario import MAX_EPOCHS
+
+        try:
+            n = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{_shown(text)}' is not a whole number") from None
+        if n < least:
+            raise argparse.ArgumentTypeError(f"must be at least {least}, not {n}")
+        if n > MAX_EPOCHS:
+            raise argparse.ArgumentTypeError(f"must be at most {MAX_EPOCHS} (the limit of training.epochs), not {n}")
+        return n
+
+    return parse
+
+
+def _shown(text: str) -> str:
+    """A flag's text, cut short and with control characters escaped, for an error line."""
+    from .text import visible
+
+    text = visible(text)
+    return text if len(text) <= 40 else text[:39] + "…"
 
 
 def _seed(text: str) -> int:
     try:
         n = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+        raise argparse.ArgumentTypeError(f"'{_shown(text)}' is not a whole number") from None
     if not 0 <= n < 2**32:
         raise argparse.ArgumentTypeError(f"must be between 0 and 2**32 - 1, not {n}")
     return n
@@ -114,7 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         return _tui(ns.scenario)
     except UsageError as exc:
-        print(exc, file=sys.stderr)
+        print(_line(exc), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
@@ -124,45 +152,57 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .errors import NNStepError
 
         if isinstance(exc, NNStepError):
-            print(exc, file=sys.stderr)
+            print(_line(exc), file=sys.stderr)
             return 2
         raise
+
+
+def _line(exc: Exception) -> str:
+    """An error as one line with every control character escaped (it may quote a file)."""
+    from .text import visible
+
+    return visible(str(exc))
 
 
 def _run(command: str, ns: argparse.Namespace) -> int:
     if command == "list":
         from .scenario import iter_descriptions
+        from .text import visible
 
         rows = list(iter_descriptions())
         width = max(len(r[0]) for r in rows) if rows else 0
         for stem, name, description in rows:
-            print(f"{stem:<{width}}  {name}: {description}")
+            print(f"{visible(stem):<{width}}  {visible(name)}: {visible(description)}")
         return 0
     if command == "check":
         from .errors import NNStepError
         from .program import build_program
         from .scenario import load_scenario
+        from .text import visible
 
         bad = 0
         for f in ns.files:
             try:
                 build_program(load_scenario(f))
             except NNStepError as exc:
-                print(exc, file=sys.stderr)
+                print(_line(exc), file=sys.stderr)
                 bad += 1
             else:
-                print(f"{f}: ok")
+                print(f"{visible(f)}: ok")
         return 2 if bad else 0
-    if command == "trace":
-        from .trace import trace
+    if command in ("trace", "train"):
+        from .scenario import load_scenario
+        from .trace import seed_note, trace, train_report
 
-        trace(ns.scenario, epochs=ns.epochs, samples=ns.samples, steps=ns.steps, seed=ns.seed,
-              fmt=ns.format, out=sys.stdout)
-        return 0
-    if command == "train":
-        from .trace import train_report
-
-        train_report(ns.scenario, epochs=ns.epochs, seed=ns.seed, fmt=ns.format, out=sys.stdout)
+        sc = load_scenario(ns.scenario)
+        note = seed_note(sc, ns.seed)
+        if note:
+            print(note, file=sys.stderr)
+        if command == "trace":
+            trace(sc, epochs=ns.epochs, samples=ns.samples, steps=ns.steps, seed=ns.seed,
+                  fmt=ns.format, out=sys.stdout)
+        else:
+            train_report(sc, epochs=ns.epochs, seed=ns.seed, fmt=ns.format, out=sys.stdout)
         return 0
     if command == "compare":
         from .compare import main as compare_main

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from .expr import Node, compile_numeric, parse, render
 from .fast import whole_samples
+from .gradcheck import GradientCheck, check_gradient
 from .program import PHASES, Op, Program, build_program
 from .scenario import Scenario, load_scenario
 
@@ -452,17 +453,16 @@ class Debugger:
     def sample_loss(self) -> float | None:
         return self.value(self.program.loss)
 
-    def finite_difference(self, param: str, h: float = 1e-6) -> float:
-        """Central difference of this sample's loss w.r.t. ``param`` at the sample's
-        starting parameters: an independent check of ``d_L_d_<param>``."""
-        i = self.program.parameters.index(param)
-        p = list(self._start)
-        step = h * max(1.0, abs(p[i]))
-        p[i] += step
-        up = self.program.sample_loss(p, self.sample_index, self._scratch)
-        p[i] -= 2 * step
-        down = self.program.sample_loss(p, self.sample_index, self._scratch)
-        return (up - down) / (2 * step)
+    def finite_difference(self, param: str, value: float | None = None) -> GradientCheck:
+        """Check the chain rule's gradient of this sample's loss w.r.t. ``param`` (``value``,
+        by default the current value of its gradient op) against a central difference of
+        the loss at the sample's starting parameters: see :mod:`nnstep.gradcheck`."""
+        if value is None:
+            op = next(o for o in self.ops if o.kind == "total" and o.wrt == param)
+            value = self.value(op.name)
+            if value is None:
+                raise ValueError(f"{op.name} is not computed yet at this position")
+        return check_gradient(self.program, self._start, self.sample_index, param, value, self._scratch)
 
 
 __all__ = ["Condition", "Debugger", "PHASES", "Stop"]

@@ -10,12 +10,16 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from .debugger import Debugger
-from .scenario import load_scenario
+from .scenario import Scenario, load_scenario
+from .text import csv_cell, markdown_cell, visible
 from .train import train
 
 
 @dataclass(frozen=True)
 class TraceRow:
+    """One executed op.  ``epoch``, ``sample`` and ``step`` count from 1, as everything
+    nnstep shows does (the study note's ``Epoch 0`` is epoch 1 here)."""
+
     epoch: int
     sample: int
     sample_name: str
@@ -28,14 +32,19 @@ class TraceRow:
     latex: str
 
 
-def trace_rows(scenario: str | None = None, *, epochs: int | None = None, samples: int | None = None,
-               steps: int | None = None, seed: int | None = None) -> Iterator[TraceRow]:
+def _scenario(scenario: Scenario | str | None) -> Scenario:
+    return scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+
+
+def trace_rows(scenario: Scenario | str | None = None, *, epochs: int | None = None,
+               samples: int | None = None, steps: int | None = None,
+               seed: int | None = None) -> Iterator[TraceRow]:
     """Execute ops one by one and yield each with its value and formula.
 
     By default one sample's training step; ``epochs``/``samples``/``steps`` widen it."""
     from .symbolic import Symbolic
 
-    dbg = Debugger(load_scenario(scenario), seed=seed)
+    dbg = Debugger(_scenario(scenario), seed=seed)
     K, M = dbg.op_count, dbg.sample_count
     if steps is not None:
         limit = steps
@@ -49,7 +58,7 @@ def trace_rows(scenario: str | None = None, *, epochs: int | None = None, sample
         dbg.step()
         op = dbg.current_op
         f = sy.formula(op)
-        yield TraceRow(dbg.epoch, dbg.sample_index, dbg.sample.name, op.index, op.phase, op.name,
+        yield TraceRow(dbg.epoch + 1, dbg.sample_index + 1, dbg.sample.name, op.index + 1, op.phase, op.name,
                        op.code, dbg.value(op.name), f.text, f.latex)
 
 
@@ -64,54 +73,88 @@ def _json_value(x: float) -> float | str:
     return x if math.isfinite(x) else str(x)
 
 
-def trace(scenario: str | None = None, *, epochs: int | None = None, samples: int | None = None,
+def _json(obj: object) -> str:
+    """JSON with every non-ASCII character escaped: no control, bidi or other
+    invisible character from a file reaches the output raw."""
+    return json.dumps(obj, ensure_ascii=True)
+
+
+def seed_note(scenario: Scenario, seed: int | None) -> str | None:
+    """What to tell a user whose ``--seed`` cannot change anything, or None."""
+    if seed is None or any(p not in scenario.given for p in scenario.parameter_names):
+        return None
+    return (f"nnstep: note: --seed {seed} changes nothing: every parameter of '{visible(scenario.name)}' "
+            "is given, so none is drawn")
+
+
+def trace(scenario: Scenario | str | None = None, *, epochs: int | None = None, samples: int | None = None,
           steps: int | None = None, seed: int | None = None, fmt: str = "text", out: TextIO) -> None:
+    """Write a trace.  Every piece of file text goes through :mod:`nnstep.text`; epochs,
+    samples and steps count from 1."""
     rows = trace_rows(scenario, epochs=epochs, samples=samples, steps=steps, seed=seed)
     if fmt == "jsonl":
         for r in rows:
             rec = {"epoch": r.epoch, "sample": r.sample, "sample_name": r.sample_name, "step": r.step,
                    "phase": r.phase, "name": r.name, "value": _json_value(r.value),
                    "finite": math.isfinite(r.value), "code": r.code, "formula": r.formula, "latex": r.latex}
-            out.write(json.dumps(rec, ensure_ascii=False) + "\n")
+            out.write(_json(rec) + "\n")
     elif fmt == "csv":
         w = csv.writer(out, lineterminator="\n")
         w.writerow(["epoch", "sample", "sample_name", "step", "phase", "name", "value", "code", "formula"])
         for r in rows:
-            w.writerow([r.epoch, r.sample, r.sample_name, r.step, r.phase, r.name, repr(r.value), r.code, r.formula])
+            w.writerow([csv_cell(c) for c in (r.epoch, r.sample, r.sample_name, r.step, r.phase, r.name,
+                                               repr(r.value), r.code, r.formula)])
     elif fmt == "markdown":
         out.write("| epoch | sample | step | phase | line | value | formula |\n")
         out.write("|---:|---|---:|---|---|---:|---|\n")
         for r in rows:
-            cells = [str(r.epoch), f"{r.sample} {r.sample_name}", str(r.step), r.phase, f"`{r.code}`",
-                     format_value(r.value), r.formula.replace("|", "\\|")]
-            out.write("| " + " | ".join(c.replace("|", "\\|") if i < 6 else c for i, c in enumerate(cells)) + " |\n")
+            cells = [str(r.epoch), f"{r.sample} {r.sample_name}", str(r.step), r.phase, r.code,
+                     format_value(r.value), r.formula]
+            out.write("| " + " | ".join(markdown_cell(c) for c in cells) + " |\n")
     else:
         last = None
         for r in rows:
             head = (r.epoch, r.sample)
             if head != last:
-                out.write(f"# epoch {r.epoch}, sample {r.sample} ({r.sample_name})\n")
+                out.write(f"# epoch {r.epoch}, sample {r.sample} ({visible(r.sample_name)})\n")
                 last = head
-            out.write(f"{r.step:>4}  {r.phase:<8}  {r.code:<52}  {format_value(r.value)}\n")
-            out.write(f"{'':>16}{r.formula}\n")
+            out.write(f"{r.step:>4}  {r.phase:<8}  {visible(r.code):<52}  {format_value(r.value)}\n")
+            out.write(f"{'':>16}{visible(r.formula)}\n")
 
 
-def train_report(scenario: str | None = None, *, epochs: int | None = None, seed: int | None = None,
+def train_report(scenario: Scenario | str | None = None, *, epochs: int | None = None, seed: int | None = None,
                  fmt: str = "text", out: TextIO) -> None:
-    sc = load_scenario(scenario)
+    """Train and report: the loss after every epoch (1-based), written as it is computed,
+    then the final parameters.  ``epochs=0`` reports the initial parameters."""
+    sc = _scenario(scenario)
     dbg = Debugger(sc, seed=seed, epochs=epochs)
-    n = dbg.epochs
+    n = dbg.epochs if epochs != 0 else 0
     if fmt == "json":
-        result = train(dbg.program, dbg.initial, n)
-        out.write(json.dumps({
-            "scenario": sc.name,
-            "epochs": n,
-            "losses": [_json_value(x) for x in result.losses],
-            "parameters": {k: _json_value(v) for k, v in result.parameters.items()},
-        }) + "\n")
+        # streamed: the losses are written as they come, not kept
+        out.write(f'{{"scenario": {_json(sc.name)}, "epochs": {n}, "losses": [')
+        sep = ""
+
+        def write(e: int, loss: float) -> None:
+            nonlocal sep
+            out.write(sep + _json(_json_value(loss)))
+            sep = ", "
+
+        params = _run(dbg, n, write)
+        out.write('], "parameters": ' + _json({k: _json_value(v) for k, v in params.items()}) + "}\n")
         return
-    result = train(dbg.program, dbg.initial, n,
-                   on_epoch=lambda e, loss: out.write(f"epoch {e:>{len(str(n))}} loss {format_value(loss)}\n"))
-    out.write("parameters:\n")
-    for k, v in result.parameters.items():
-        out.write(f"  {k} = {format_value(v)}\n")
+    width = len(str(n))
+
+    def line(e: int, loss: float) -> None:
+        out.write(f"epoch {e + 1:>{width}} loss {format_value(loss)}\n")
+        out.flush()
+
+    params = _run(dbg, n, line)
+    out.write("parameters:\n" if n else "parameters (initial, before any epoch):\n")
+    for k, v in params.items():
+        out.write(f"  {visible(k)} = {format_value(v)}\n")
+
+
+def _run(dbg: Debugger, epochs: int, on_epoch) -> dict[str, float]:
+    if epochs == 0:
+        return dict(zip(dbg.program.parameters, dbg.initial))
+    return train(dbg.program, dbg.initial, epochs, on_epoch=on_epoch, keep_losses=False).parameters

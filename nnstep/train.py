@@ -31,8 +31,10 @@ def epoch_loss(program: Program, params: Sequence[float], v: list[float] | None 
 
 
 def train(program: Program, params: Sequence[float], epochs: int,
-          on_epoch: Callable[[int, float], None] | None = None) -> TrainResult:
-    """Train ``epochs`` epochs of per-sample gradient descent from ``params``."""
+          on_epoch: Callable[[int, float], None] | None = None, keep_losses: bool = True) -> TrainResult:
+    """Train ``epochs`` epochs of per-sample gradient descent from ``params``.
+
+    ``keep_losses=False`` (with ``on_epoch``, which sees each loss) keeps none of them."""
     net = vector_network(program)
     if net is None:
         # generated code for the whole run; with a callback, one epoch per call
@@ -43,7 +45,8 @@ def train(program: Program, params: Sequence[float], epochs: int,
             losses = []
             for e in range(epochs):
                 params, (loss,) = fused.train(params, 1)
-                losses.append(loss)
+                if keep_losses:
+                    losses.append(loss)
                 on_epoch(e, loss)
         return TrainResult(losses, dict(zip(program.parameters, params)))
     step, loss_of = net.runner(), net.loss_function()
@@ -54,7 +57,8 @@ def train(program: Program, params: Sequence[float], epochs: int,
         for i in order:
             params = step(params, i)
         loss = loss_of(params)
-        losses.append(loss)
+        if keep_losses:
+            losses.append(loss)
         if on_epoch is not None:
             on_epoch(e, loss)
     return TrainResult(losses, dict(zip(program.parameters, params)))

@@ -56,7 +56,8 @@ def test_trace_one_sample_in_the_notes_order():
         assert set(r) >= {"epoch", "sample", "step", "phase", "name", "value", "formula", "latex"}
         dbg.step()
         assert r["value"] == dbg.value(r["name"])  # json round-trips floats exactly
-        assert (r["epoch"], r["sample"], r["step"]) == (0, 0, dbg.op_index)
+        # counted from 1, as the TUI counts
+        assert (r["epoch"], r["sample"], r["step"]) == (1, 1, dbg.op_index + 1)
     w1 = next(r for r in rows if r["name"] == "d_h1_d_w1")
     assert w1["formula"].startswith("∂h1/∂w1 = ∂/∂w1 σ(") and "σ(sum_h1)" in w1["formula"]
     assert "\\sigma" in w1["latex"]
@@ -68,15 +69,19 @@ def test_trace_spans(flag, count):
     K = len(Debugger(nnstep.load_scenario()).ops)
     want = {"--samples": count * K, "--epochs": count * 4 * K, "--steps": count}[flag]
     assert len(rows) == want
-    assert [r["sample"] for r in rows][-1] == (want - 1) // K % 4
+    assert [r["sample"] for r in rows][-1] == (want - 1) // K % 4 + 1
+    assert [r["step"] for r in rows][-1] == (want - 1) % K + 1
 
 
-@pytest.mark.parametrize("fmt,marker", [("text", "# epoch 0, sample 0 (Alice)"), ("csv", "epoch,sample"),
-                                        ("markdown", "| epoch | sample |")])
-def test_trace_formats(fmt, marker):
+@pytest.mark.parametrize("fmt,marker,line", [
+    ("text", "# epoch 1, sample 1 (Alice)", "d_L_d_w1 = d_L_d_ypred * d_ypred_d_h1 * d_h1_d_w1"),
+    ("csv", "epoch,sample", "d_L_d_w1 = d_L_d_ypred * d_ypred_d_h1 * d_h1_d_w1"),
+    ("markdown", "| epoch | sample |", r"d\_L\_d\_w1 = d\_L\_d\_ypred \* d\_ypred\_d\_h1 \* d\_h1\_d\_w1"),
+])
+def test_trace_formats(fmt, marker, line):
     out = run("trace", "--format", fmt).stdout
     assert marker in out
-    assert "d_L_d_w1 = d_L_d_ypred * d_ypred_d_h1 * d_h1_d_w1" in out
+    assert line in out
 
 
 def test_train_json_matches_the_engine():
@@ -92,8 +97,15 @@ def test_train_json_matches_the_engine():
 
 def test_train_text_prints_every_epoch():
     lines = run("train", "--epochs", "12").stdout.splitlines()
-    assert sum(1 for ln in lines if ln.startswith("epoch")) == 12
-    assert "parameters:" in lines and any(ln.strip().startswith("b3 = ") for ln in lines)
+    epochs = [ln.split() for ln in lines if ln.startswith("epoch")]
+    dbg = Debugger(nnstep.load_scenario())
+    want = train(dbg.program, dbg.initial, 12)
+    # epoch 1 .. 12, each with the engine's loss (repr round-trips)
+    assert [int(e[1]) for e in epochs] == list(range(1, 13))
+    assert [float(e[3]) for e in epochs] == want.losses
+    assert "parameters:" in lines
+    shown = dict(ln.strip().split(" = ") for ln in lines[lines.index("parameters:") + 1:])
+    assert {k: float(v) for k, v in shown.items()} == want.parameters
 
 
 def test_installed_layout_finds_bundled_scenarios_from_elsewhere(tmp_path):
@@ -104,6 +116,9 @@ def test_installed_layout_finds_bundled_scenarios_from_elsewhere(tmp_path):
 
 @pytest.mark.parametrize("args,needle", [
     (["trace", "--epochs", "0"], "--epochs"),
+    (["train", "--epochs", "10000001"], "at most 10000000"),
+    (["trace", "--epochs", "1000000000000"], "at most 10000000"),
+    (["train", "--epochs", "-1"], "at least 0"),
     (["trace", "--format", "xml"], "--format"),
     (["trace", "--seed", "x"], "--seed"),
     (["train", "--bogus"], "--bogus"),

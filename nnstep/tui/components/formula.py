@@ -5,7 +5,6 @@ steps too wide for the pane go on continuation lines, broken at their operators.
 
 from __future__ import annotations
 
-import math
 import re
 import textwrap
 from typing import TYPE_CHECKING
@@ -13,6 +12,8 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual.binding import Binding
 from textual.geometry import Size
+
+from nnstep.gradcheck import AGREE, DIFFER
 
 from ..fmt import num
 from ..formulas import Form, FormulaBook, chain
@@ -41,8 +42,6 @@ TALL = 40
 WIDE = 48
 #: A pane narrower than this shows no captions, no blank line under the op and a short check.
 NARROW = 44
-#: A gradient agrees with its finite difference when they differ by less than this (relative).
-FD_AGREES = 1e-5
 #: Where a one-line formula too wide for the pane breaks, loosest first: before a sum's
 #: ``+``/``-``, then before a product's ``⋅`` (the program's ``*`` and ``/`` in its code
 #: line), outside parentheses, then one level in, and so on.
@@ -249,19 +248,27 @@ def formula_text(dbg: Debugger, book: FormulaBook | None, index: int, view: str,
 
 
 def _finite_difference(dbg: Debugger, op, value: float | None, width: int) -> list[Text]:
+    """The gradient check (nnstep.gradcheck): the difference, then agree / differ /
+    cannot be measured, with the reason in words when it cannot."""
     if op.kind != "total" or op.wrt not in dbg.program.parameters or value is None:
         return []
-    fd = dbg.finite_difference(op.wrt)
-    diff = value - fd
-    scale = max(abs(value), abs(fd), 1e-300)
-    ok = math.isfinite(diff) and abs(diff) / scale < FD_AGREES
+    check = dbg.finite_difference(op.wrt, value)
     wide = width >= NARROW
     t = Text("check ", style="bold")
-    t.append(f"{'central finite difference' if wide else 'f.d.'} {num(fd, 9)}")
+    t.append(f"{'central finite difference' if wide else 'f.d.'} {num(check.estimate, 9)}")
     out = [t]
-    t = Text(f"      chain rule − f.d. = {num(diff, 2)} " if wide else f"      diff {num(diff, 2)} ")
-    t.append("✓ agree" if ok else "✗ differ", style="bold green" if ok else "bold red")
+    t = Text(f"      chain rule − f.d. = {num(check.difference, 2)} " if wide
+             else f"      diff {num(check.difference, 2)} ")
+    if check.verdict == AGREE:
+        t.append("✓ agree", style="bold green")
+    elif check.verdict == DIFFER:
+        t.append("✗ differ", style="bold red")
+    else:
+        t.append("? cannot be measured", style="bold yellow")
     out.append(t)
+    if check.verdict != AGREE:
+        _, _, reason = check.words.partition(": ")
+        out.extend(_prose(reason, width, "dim"))
     return out
 
 
