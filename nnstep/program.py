@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from .activations import ACTIVATIONS, Activation, activation_expr, custom_activation
 from .errors import ScenarioError
-from .expr import Binary, Call, Name, Node, Num, Unary
+from .expr import Binary, Call, Name, Node, Num, Unary, tree_size
 from .kernels import Kernel, compile_kernels
 from .scenario import Layer, Neuron, Scenario
 
@@ -124,6 +124,11 @@ class Program:
         """Execute ops[start:stop] on ``v``."""
         for out, fn in self.kernels[start:stop]:
             v[out] = fn(v)
+
+    @cached_property
+    def numeric_size(self) -> int:
+        """Nodes of all the ops' numeric trees: what generated code grows with."""
+        return sum(tree_size(tree) for tree in self.numeric)
 
     @cached_property
     def fused(self) -> Fused:
