@@ -45,8 +45,8 @@ MAX_PARTIALS = 2_000
 #: The work of those derivatives, at most: the sum over the partials of the size (tree
 #: nodes) of the formula each differentiates; about a millisecond per node.
 MAX_DIFF_NODES = 20_000
-#: Nodes of one derivative's numeric tree (SymPy's result, as computed), at most.
-MAX_PARTIAL_NODES = 5_000
+#: Nodes of the derivatives' numeric trees (SymPy's results, as computed), at most in all.
+MAX_DERIVED_NODES = 100_000
 
 
 # --------------------------------------------------------------------------- planning (no SymPy)
@@ -439,24 +439,26 @@ def build_graph_program(sc: Scenario) -> Program:
              f"{n.name} = {render(n.expr)}", n.expr, node=n.name)
     loss_end = len(ops)
 
+    derived = 0
     for p in plan.partials:
         node = nodes[p.of]
         try:
             d = derivative(node.expr, p.wrt)
             tree = numeric_tree(d, slot)
+            code = f"{p.name} = {code_text(d)}"
         except FormulaError as exc:
             raise fail(p.of, f"∂{p.of}/∂{p.wrt}: {exc.reason}") from None
         except GraphError as exc:
             raise fail(p.of, f"∂{p.of}/∂{p.wrt}: {exc}") from None
         except (ArithmeticError, TypeError, ValueError, RecursionError) as exc:
             raise fail(p.of, f"SymPy cannot differentiate it with respect to {p.wrt}: {exc}") from None
-        size = tree_size(tree, MAX_PARTIAL_NODES)
-        if size > MAX_PARTIAL_NODES:
-            raise fail(p.of, f"∂{p.of}/∂{p.wrt} as SymPy derives it has more than {MAX_PARTIAL_NODES:,} "
-                       "operations; nnstep computes at most that many per partial")
+        derived += tree_size(tree, MAX_DERIVED_NODES - derived)
+        if derived > MAX_DERIVED_NODES:
+            raise fail(p.of, f"the partial derivatives SymPy derives, up to ∂{p.of}/∂{p.wrt}, have more than "
+                       f"{MAX_DERIVED_NODES:,} operations in all; nnstep computes at most that many")
         used = {s.name for s in d.free_symbols}
         reads = [a for a in node.reads if a in used] + sorted(used - set(node.reads))
-        emit(p.name, "backward", "partial", reads, f"{p.name} = {code_text(d)}", node.expr, tree,
+        emit(p.name, "backward", "partial", reads, code, node.expr, tree,
              of=p.of, wrt=p.wrt, node=p.of)
 
     for t in plan.totals:

@@ -11,7 +11,7 @@ import pytest
 import nnstep
 from nnstep.errors import ScenarioError
 from nnstep.program import MAX_OPS, build_program, op_count
-from nnstep.scenario import bundled
+from nnstep.scenario import bundled, parse_scenario
 
 TOWER = """\
 [graph]
@@ -173,3 +173,28 @@ def test_a_graph_whose_derivatives_would_take_too_long_is_refused(tmp_path):
     assert sc_partials < MAX_PARTIALS
     err = refusal(tmp_path, text)
     assert err.key.startswith("graph.nodes.") and f"{MAX_DIFF_NODES:,}" in err.reason
+
+
+def test_derived_formulas_past_the_budget_are_refused(monkeypatch):
+    from nnstep import graph
+
+    sc = nnstep.load_scenario("sigmoid-neuron")
+    assert any(op.kind == "partial" for op in build_program(sc).ops)
+    monkeypatch.setattr(graph, "MAX_DERIVED_NODES", 20)
+    with pytest.raises(ScenarioError) as info:
+        build_program(sc)
+    assert info.value.key.startswith("graph.nodes.") and "more than 20 operations in all" in info.value.reason
+
+
+def test_build_errors_are_cut_and_made_visible(tmp_path):
+    from nnstep.program import build_error
+
+    path = tmp_path / "s.toml"
+    path.write_text(TOWER)
+    sc = nnstep.load_scenario(path)
+    err = build_error(sc, "graph.nodes.f", "odd \x1b]52;c;cm0=\x07 " + "x" * 1000)
+    assert "\x1b" not in str(err) and "\\x1b]52" in err.reason and "\\x07" in err.reason
+    assert len(err.reason) == 300 and err.reason.endswith("...")
+    assert err.line == line_of(TOWER, "f = ")
+    # a scenario not read from a file has no line, but keeps the key
+    assert build_error(parse_scenario(TOWER, "pasted"), "graph.nodes.f", "r").line is None
