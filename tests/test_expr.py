@@ -569,3 +569,33 @@ def test_exact_size_rules():
         exact_size("pow", [4, 34], sympy.Integer(10**10), "q**q**q")
     with pytest.raises(FormulaError, match="q\\*\\*q"):
         exact_size("mul", [MAX_EXACT_BITS, 1], None, lambda: "q**q")
+
+
+def _exact_formulas():
+    constant = st.builds(lambda k: f"(x - x + {k})", st.sampled_from([0, 1, 2, 3, 10, 99, 1000, 123456789]))
+    leaf = st.one_of(constant, st.just("x"), st.just("(x - x + 0.5)"))
+
+    def grow(inner):
+        return st.builds(lambda a, op, b: f"({a} {op} {b})", inner, st.sampled_from(["+", "-", "*", "/", "**"]),
+                         inner) | st.builds(lambda a: f"sqrt({a})", inner)
+
+    return st.recursive(leaf, grow, max_leaves=8)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_exact_formulas())
+def test_exact_numbers_sympy_builds_stay_within_the_bound(text):
+    import sympy
+
+    from nnstep.expr import MAX_EXACT_BITS
+    from nnstep.graph import functions
+
+    x = sympy.Symbol("x", real=True)
+    try:
+        node = parse(text, ["x"])
+        value = to_sympy(node, {"x": x}, functions())
+    except FormulaError:
+        return
+    for number in sympy.preorder_traversal(value):
+        if isinstance(number, sympy.Rational):
+            assert abs(number.p).bit_length() + number.q.bit_length() <= MAX_EXACT_BITS + 2, text
