@@ -384,8 +384,9 @@ def check_size(graph: Graph, plan: _Plan) -> tuple[str, str] | None:
 def check_exact(graph: Graph) -> tuple[str, str] | None:
     """(key, reason) if putting a formula into the ones that use it would make SymPy build
     an exact number past :data:`nnstep.expr.MAX_EXACT_BITS` (``q = x - x + 10`` and
-    ``f = q**(q**q)``), as the expanded view does.  Formulas that are constants are put in;
-    the others stand for themselves, carrying the size of their exact numbers."""
+    ``f = q**(q**q)``), as the expanded view does.  Formulas that are exact numbers are put
+    in; the others stand for themselves, carrying the size of their exact numbers (a float
+    constant computes as floats do, to inf at worst)."""
     from .expr import to_sympy_sized
     from .symbolic import _symbol
 
@@ -396,10 +397,10 @@ def check_exact(graph: Graph) -> tuple[str, str] | None:
             value, size = to_sympy_sized(node.expr, values, functions(), sizes)
         except FormulaError as exc:
             return f"graph.nodes.{node.name}", exc.reason
-        if value.free_symbols:
-            values[node.name], sizes[node.name] = _symbol(node.name, True), size
+        if value.is_Rational:
+            values[node.name] = value  # an exact number: SymPy computes with it where it is used
         else:
-            values[node.name] = value  # its own exact numbers count where it is used
+            values[node.name], sizes[node.name] = _symbol(node.name, True), size
     return None
 
 

@@ -198,3 +198,13 @@ def test_build_errors_are_cut_and_made_visible(tmp_path):
     assert err.line == line_of(TOWER, "f = ")
     # a scenario not read from a file has no line, but keeps the key
     assert build_error(parse_scenario(TOWER, "pasted"), "graph.nodes.f", "r").line is None
+
+
+def test_float_constants_through_formulas_stay_floats(tmp_path):
+    # 1e300 * 1e300 overflows to inf when computed, as floats do; it is not refused
+    path = tmp_path / "f.toml"
+    path.write_text('[graph]\nparameters = ["x"]\n[graph.nodes]\nq = "x - x + 1e300"\nf = "q * q * x"\n')
+    program = build_program(nnstep.load_scenario(path))
+    dbg = nnstep.Debugger(nnstep.load_scenario(path), program=program, epochs=1)
+    dbg.run_until(program.loss_end)
+    assert dbg.value("f") in (float("inf"), float("-inf"))
