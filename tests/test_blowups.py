@@ -140,3 +140,25 @@ def test_the_512_way_softmax_file_fails_fast_in_bounded_memory(tmp_path):
     assert res.returncode == 2 and res.stdout == ""
     assert res.stderr.count("\n") == 1 and "Traceback" not in res.stderr
     assert res.stderr.startswith(f"{path}:") and f"{MAX_OPS:,}" in res.stderr
+
+
+def test_past_the_codegen_budget_the_debugger_stops_where_the_watcher_would(monkeypatch):
+    from nnstep import debugger, fast, train
+
+    sc = nnstep.load_scenario("diverging")
+    watched = Debugger(sc)
+    watched.stop_on_nonfinite = True
+    assert watched._watcher(True) is not None
+    stop = watched.run_to_end()
+    monkeypatch.setattr(fast, "FUSED_MAX_NODES", 1)  # every program is past the budget now
+    assert not debugger.fused_fits(watched.program) and not train.fused_fits(watched.program)
+    plain = Debugger(sc)
+    plain.stop_on_nonfinite = True
+    assert plain._watcher(True) is None
+    assert plain.run_to_end() == stop and plain.t == watched.t and plain.state() == watched.state()
+    # training op by op gives the generated code's numbers
+    program = plain.program
+    start = [sc.initial_parameters()[p] for p in program.parameters]
+    by_kernels = train.train(program, start, 3)
+    monkeypatch.undo()
+    assert train.train(program, start, 3) == by_kernels
