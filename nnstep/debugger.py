@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .expr import Node, compile_numeric, parse, render
-from .fast import whole_samples
+from .fast import fused_fits, whole_samples
 from .gradcheck import GradientCheck, check_gradient
 from .program import PHASES, Op, Program, build_program
 from .scenario import Scenario, load_scenario
@@ -384,12 +384,17 @@ class Debugger:
         return Stop("end" if self.at_end else "target")
 
     def _watcher(self, nonfinite: bool) -> Callable[[Sequence[float], int], list[float] | None] | None:
-        """The generated whole-sample check for the current conditions and ``nonfinite``."""
-        fused = self.program.fused
+        """The generated whole-sample check for the current conditions and ``nonfinite``;
+        None (take samples op by op) past the memory budget of :mod:`nnstep.fast`.  The
+        last few are kept."""
+        if not fused_fits(self.program):
+            return None
         key = (tuple(c.text for c in self.conditions), nonfinite)
         if key not in self._watchers:
             conds = [(c.expr, c.reads) for c in self.conditions]
-            self._watchers[key] = fused.watcher(conds, nonfinite)
+            while len(self._watchers) >= 4:
+                del self._watchers[next(iter(self._watchers))]
+            self._watchers[key] = self.program.fused.watcher(conds, nonfinite)
         return self._watchers[key]
 
     def _settle(self) -> None:

@@ -30,7 +30,12 @@ MAX_TREE_DEPTH = 100  # depth of the finished tree (a long sum is a deep tree to
 MAX_EXTREMA_ARGS = 16  # max/min arguments in one formula (SymPy's Max is quadratic)
 MAX_NUMBER_LENGTH = 40
 MAX_EXPONENT = 100  # bound on a constant exponent of '**'
-MAX_EXACT_BITS = 10_000  # rough bound on the exact numbers SymPy would have to build
+#: Bound on the exact numbers (integers and fractions) SymPy may build, in bits: about
+#: 3,000 decimal digits, below Python's 4,300-digit limit for printing an integer.
+MAX_EXACT_BITS = 10_000
+#: Bound on an exact number SymPy may take a root of (``sqrt``, ``**0.5`` of a fraction
+#: and such): about 300 digits; SymPy factors it, which takes seconds past 2,000 bits.
+MAX_ROOT_BITS = 1_000
 MAX_NAME_LENGTH = 64
 
 #: Callable names and their arities as (minimum, maximum or None for "any").
@@ -411,6 +416,16 @@ def names_in(node: Node) -> set[str]:
     return found
 
 
+def tree_size(node: Node, limit: int | None = None) -> int:
+    """The number of nodes of ``node`` (a shared subtree counts every time it occurs);
+    counting stops just past ``limit``."""
+    count, stack = 0, [node]
+    while stack and (limit is None or count <= limit):
+        count += 1
+        stack.extend(children(stack.pop()))
+    return count
+
+
 def compile_numeric(node: Node, slot: Mapping[str, int]) -> Callable[[Sequence[float]], float]:
     """Build closures evaluating ``node`` on ``values[slot[name]]``; they never raise."""
     if isinstance(node, Num):
@@ -453,21 +468,148 @@ def compile_numeric(node: Node, slot: Mapping[str, int]) -> Callable[[Sequence[f
     raise FormulaError(f"not a formula node: {type(node).__name__}")
 
 
+# --------------------------------------------------------------------------- exact-number bounds
+#
+# SymPy keeps integers and fractions exact and evaluates their arithmetic at once, in C
+# and holding the GIL: ``10**(10**10)`` cannot be interrupted, and a 4,301-digit result
+# cannot even be printed.  So before SymPy combines exact numbers, the size of the result
+# is estimated from the sizes of the parts (a product adds their bits, a power multiplies
+# the base's bits by the exponent, a sum adds one) and refused past MAX_EXACT_BITS; roots
+# of exact numbers, which SymPy factors, are refused past MAX_ROOT_BITS.
+
+
+def _number_bits(value: Any) -> int | None:
+    """Bits of an exact SymPy number (numerator plus denominator; 0 for -1, 0 and 1),
+    or None if ``value`` is not an exact number."""
+    if value is None or not value.is_Rational:
+        return None
+    p, q = abs(int(value.p)), int(value.q)
+    return (p.bit_length() if p > 1 else 0) + (q.bit_length() if q > 1 else 0)
+
+
+def _magnitude(bits: int) -> str:
+    return f"{bits:,}" if bits < 10**6 else f"10^{int((bits.bit_length() - 1) * 0.30103)}"
+
+
+def exact_size(kind: str, sizes: Sequence[int], exponent: Any = None,
+               what: str | Callable[[], str] = "a result") -> int:
+    """Bound the exact numbers SymPy would build; return the estimate in bits, or raise.
+
+    ``kind`` is ``"add"`` (a sum or difference), ``"mul"`` (a product or quotient),
+    ``"pow"`` (``sizes`` of base and exponent; ``exponent`` the SymPy exponent) or
+    ``"call"`` (a function of its arguments); ``sizes`` are the estimates of the parts
+    (see :func:`exact_bits`).  Raises :class:`FormulaError` naming ``what`` when the
+    result could exceed MAX_EXACT_BITS, or for a root of an exact number over
+    MAX_ROOT_BITS (``what`` may be a function giving the text only then).  Call it
+    *before* SymPy combines the parts."""
+    def named() -> str:
+        return what() if callable(what) else what
+
+    if kind == "add":
+        top = max(sizes, default=0)
+        size = top + len(sizes).bit_length() if top else 0
+    elif kind == "mul":
+        size = sum(sizes)
+    elif kind == "pow" and _number_bits(exponent) is not None:
+        base, power = sizes
+        p, q = abs(int(exponent.p)), int(exponent.q)
+        if q != 1 and base > MAX_ROOT_BITS:
+            raise FormulaError(f"{named()} takes a root of an exact number of {_magnitude(base)} bits; "
+                               f"nnstep refuses roots of exact numbers over {MAX_ROOT_BITS:,} bits "
+                               "(about 300 digits)")
+        size = base * max(1, -(-p // q)) + power
+    else:
+        size = max(sizes, default=0) if kind == "call" else sum(sizes)
+    if size > MAX_EXACT_BITS:
+        raise FormulaError(f"{named()} could be an exact number of up to {_magnitude(size)} bits; "
+                           f"nnstep refuses exact numbers over {MAX_EXACT_BITS:,} bits (about 3,000 digits)")
+    return size
+
+
+def _kind(e: Any) -> str:
+    return "add" if e.is_Add else "mul" if e.is_Mul else "pow" if e.is_Pow else "call"
+
+
+def _walk_exact(expr: Any, mapping: Mapping[Any, Any] | None) -> tuple[Any, int]:
+    """``expr`` with ``mapping`` substituted (rebuilt bottom up, each step bounded by
+    :func:`exact_size` before SymPy evaluates it), and its exact-number size."""
+    done: dict[Any, tuple[Any, int]] = {}
+    stack: list[tuple[Any, bool]] = [(expr, False)]
+    while stack:
+        e, expanded = stack.pop()
+        if e in done and not expanded:
+            continue
+        if mapping is not None and e in mapping:
+            done[e] = (mapping[e], _walk_exact(mapping[e], None)[1])
+            continue
+        if not e.args:
+            done[e] = (e, _number_bits(e) or 0)
+            continue
+        if not expanded:
+            stack.append((e, True))
+            stack.extend((a, False) for a in e.args)
+            continue
+        parts = [done[a] for a in e.args]
+        args = [a for a, _ in parts]
+        if all(new is old for new, old in zip(args, e.args)):
+            new, size = e, _estimate(_kind(e), [n for _, n in parts], args[-1])
+        else:
+            size = exact_size(_kind(e), [n for _, n in parts], args[-1], "substituting into this formula")
+            new = e.func(*args)
+        exact = _number_bits(new)
+        done[e] = (new, size if exact is None else exact)
+    return done[expr]
+
+
+def _estimate(kind: str, sizes: Sequence[int], exponent: Any) -> int:
+    """:func:`exact_size` without the bounds (the size of what already exists)."""
+    try:
+        return exact_size(kind, sizes, exponent)
+    except FormulaError:
+        return MAX_EXACT_BITS + 1
+
+
+def exact_bits(expr: Any) -> int:
+    """The estimate :func:`exact_size` works with for an existing SymPy expression:
+    bits of its exact numbers, growing as they would if the expression were evaluated."""
+    return _walk_exact(expr, None)[1]
+
+
+def bounded_xreplace(expr: Any, mapping: Mapping[Any, Any]) -> Any:
+    """``expr.xreplace(mapping)``, but every operation SymPy evaluates on the way is first
+    bounded by :func:`exact_size` (raises :class:`FormulaError` instead of computing
+    ``10**(10**10)`` when a formula for ``q = 10`` is put into ``q**(q**q)``)."""
+    return _walk_exact(expr, mapping)[0]
+
+
 def to_sympy(node: Node, symbols: Mapping[str, Any], functions: Mapping[str, Any]) -> Any:
-    """Convert to SymPy with ``symbols[name]`` and ``functions[fname]`` (no parsing).
+    """Convert to SymPy with ``symbols[name]`` and ``functions[fname]`` (no parsing); see
+    :func:`to_sympy_sized`."""
+    return to_sympy_sized(node, symbols, functions)[0]
+
+
+def to_sympy_sized(node: Node, symbols: Mapping[str, Any], functions: Mapping[str, Any],
+                   sizes: Mapping[str, int] | None = None) -> tuple[Any, int]:
+    """Convert to SymPy with ``symbols[name]`` and ``functions[fname]`` (no parsing);
+    return the expression and the estimate of its exact numbers' size in bits.
 
     SymPy evaluates functions of Float constants eagerly, and its own
     simplification can turn ``1e4 + x - x`` into a constant the parser could
     not fold; so a Float beyond the float range reaching an operator or a
-    function is refused here (``exp`` of it could run for minutes). Create the
-    symbols with ``real=True``: SymPy's assumption checks on complex symbols
-    can take seconds on formulas like ``tanh(tanh(x**-99))``.
+    function is refused here (``exp`` of it could run for minutes), and so is an
+    exact number that would grow past MAX_EXACT_BITS (``(x - x + 10)**(x - x + 10**10)``,
+    see :func:`exact_size`), before SymPy computes it.  ``symbols`` may map names
+    to expressions; ``sizes`` gives the exact-number size a name stands for, where it is
+    not that of its symbol (a formula standing for itself).  Create the symbols with ``real=True``: SymPy's assumption
+    checks on complex symbols can take seconds on formulas like ``tanh(tanh(x**-99))``.
     """
     import sympy
 
     ops = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
            "**": operator.pow}
+    kinds = {"+": "add", "-": "add", "*": "mul", "/": "mul", "**": "pow"}
     largest = sympy.Float(sys.float_info.max)
+    name_bits: dict[str, int] = dict(sizes or {})
 
     def checked(values: list[Any]) -> list[Any]:
         for value in values:
@@ -476,27 +618,44 @@ def to_sympy(node: Node, symbols: Mapping[str, Any], functions: Mapping[str, Any
                                    ", beyond the float range, in SymPy")
         return values
 
-    def convert(item: Node) -> Any:
+    def sized(value: Any, estimate: int) -> tuple[Any, int]:
+        exact = _number_bits(value)
+        return value, estimate if exact is None else exact
+
+    def convert(item: Node) -> tuple[Any, int]:
         if isinstance(item, Num):
             if item.text and item.text.isascii() and item.text.isdigit():
-                return sympy.Integer(int(item.text))
+                return sized(sympy.Integer(int(item.text)), 0)
             if item.text:
-                return sympy.Float(item.text)
+                return sympy.Float(item.text), 0
             value = float(item.value)
-            return sympy.Integer(int(value)) if value.is_integer() else sympy.Float(value)
+            return sized(sympy.Integer(int(value)) if value.is_integer() else sympy.Float(value), 0)
         if isinstance(item, Name):
             if item.id not in symbols:
                 raise FormulaError(f"no symbol given for name {item.id!r}")
-            return symbols[item.id]
+            if item.id not in name_bits:
+                name_bits[item.id] = exact_bits(symbols[item.id])
+            return symbols[item.id], name_bits[item.id]
         if isinstance(item, Unary) and item.op != "not":
-            return -convert(item.operand) if item.op == "-" else convert(item.operand)
+            value, size = convert(item.operand)
+            return (-value if item.op == "-" else value), size
         if isinstance(item, Binary):
-            left, right = checked([convert(item.left), convert(item.right)])
-            return ops[item.op](left, right)
+            (left, lsize), (right, rsize) = convert(item.left), convert(item.right)
+            checked([left, right])
+            size = exact_size(kinds[item.op], [lsize, rsize], right, lambda: _show(render(item)))
+            return sized(ops[item.op](left, right), size)
         if isinstance(item, Call):
             if item.func not in functions:
                 raise FormulaError(f"no SymPy function given for {item.func!r}")
-            return functions[item.func](*checked([convert(arg) for arg in item.args]))
+            parts = [convert(arg) for arg in item.args]
+            checked([p for p, _ in parts])
+            sizes = [s for _, s in parts]
+            def what() -> str:
+                return _show(render(item))
+
+            size = exact_size("pow", [sizes[0], 0], sympy.S.Half, what) if item.func == "sqrt" else \
+                exact_size("call", sizes, None, what)
+            return sized(functions[item.func](*[p for p, _ in parts]), size)
         raise FormulaError("conditions cannot become formulas")
 
     try:

@@ -30,7 +30,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from .errors import ScenarioError
-from .expr import Binary, Call, Name, Node, Num, Unary, render
+from .expr import Binary, Call, FormulaError, Name, Node, Num, Unary, render, tree_size
 from .kernels import Kernel
 
 if TYPE_CHECKING:
@@ -39,6 +39,14 @@ if TYPE_CHECKING:
 
 #: A chain-rule term is inlined into the next product while it stays this short (as for networks).
 MAX_INLINE_FACTORS = 4
+#: Local partials SymPy derives for one graph, at most (each is a ``diff``, milliseconds
+#: to a second each): ``sigmoid-neuron`` has 5.
+MAX_PARTIALS = 2_000
+#: The work of those derivatives, at most: the sum over the partials of the size (tree
+#: nodes) of the formula each differentiates; about a millisecond per node.
+MAX_DIFF_NODES = 20_000
+#: Nodes of the derivatives' numeric trees (SymPy's results, as computed), at most in all.
+MAX_DERIVED_NODES = 100_000
 
 
 # --------------------------------------------------------------------------- planning (no SymPy)
@@ -352,15 +360,65 @@ def derivative_kernel(node: Node, wrt: str, slot: Mapping[str, int]) -> Kernel:
 # --------------------------------------------------------------------------- the program
 
 
+def check_size(graph: Graph, plan: _Plan) -> tuple[str, str] | None:
+    """(key, reason) if the graph's program is past a size limit, from the names alone:
+    :data:`~nnstep.program.MAX_OPS` ops, :data:`MAX_PARTIALS` partials, :data:`MAX_DIFF_NODES`."""
+    from .program import MAX_OPS
+
+    ops = len(graph.nodes) + len(plan.partials) + len(plan.totals) + len(graph.parameters)
+    if ops > MAX_OPS:
+        return "graph.nodes", f"one training step would be {ops:,} ops; nnstep handles at most {MAX_OPS:,}"
+    if len(plan.partials) > MAX_PARTIALS:
+        return "graph.nodes", (f"needs {len(plan.partials):,} partial derivatives (one per formula and name it "
+                               f"uses); nnstep derives at most {MAX_PARTIALS:,}")
+    sizes = {n.name: tree_size(n.expr) for n in graph.nodes}
+    work = sum(sizes[p.of] for p in plan.partials)
+    if work > MAX_DIFF_NODES:
+        worst = max(graph.nodes, key=lambda n: sizes[n.name] * len(n.reads))
+        return f"graph.nodes.{worst.name}", (
+            f"differentiating the formulas would take {work:,} operations (each formula's size times the names "
+            f"it uses, summed; the most here); nnstep allows {MAX_DIFF_NODES:,}")
+    return None
+
+
+def check_exact(graph: Graph) -> tuple[str, str] | None:
+    """(key, reason) if putting a formula into the ones that use it would make SymPy build
+    an exact number past :data:`nnstep.expr.MAX_EXACT_BITS` (``q = x - x + 10`` and
+    ``f = q**(q**q)``), as the expanded view does.  Formulas that are exact numbers are put
+    in; the others stand for themselves, carrying the size of their exact numbers (a float
+    constant computes as floats do, to inf at worst)."""
+    from .expr import to_sympy_sized
+    from .symbolic import _symbol
+
+    values: dict[str, Any] = {n: _symbol(n, True) for n in (*graph.inputs, *graph.parameters)}
+    sizes: dict[str, int] = {}
+    for node in graph.nodes:
+        try:
+            value, size = to_sympy_sized(node.expr, values, functions(), sizes)
+        except FormulaError as exc:
+            return f"graph.nodes.{node.name}", exc.reason
+        if value.is_Rational:
+            values[node.name] = value  # an exact number: SymPy computes with it where it is used
+        else:
+            values[node.name], sizes[node.name] = _symbol(node.name, True), size
+    return None
+
+
 def build_graph_program(sc: Scenario) -> Program:
-    """The op program of one training step of a formula-graph scenario."""
+    """The op program of one training step of a formula-graph scenario.
+
+    Sizes are checked first (:func:`check_size`, :func:`check_exact`); every problem
+    is a located :class:`~nnstep.errors.ScenarioError`."""
     from .expr import names_in
-    from .program import Op, Program, total_expr, update_expr
+    from .program import Op, Program, build_error, total_expr, update_expr
 
     graph = sc.graph
     assert graph is not None
     out = graph.output
     plan = _plan(graph)
+    problem = check_size(graph, plan) or check_exact(graph)
+    if problem is not None:
+        raise build_error(sc, *problem)
     slot = {n: i for i, n in enumerate((*graph.inputs, "learn_rate", *graph.parameters))}
     ops: list[Op] = []
     # each op's kernel: SymPy's closure for a partial, else compiled from its expression
@@ -374,7 +432,7 @@ def build_graph_program(sc: Scenario) -> Program:
         numeric.append(expr if tree is None else tree)
 
     def fail(node: str, reason: str) -> ScenarioError:
-        return ScenarioError(reason, file=sc.source, key=f"graph.nodes.{node}")
+        return build_error(sc, f"graph.nodes.{node}", reason)
 
     for n in graph.nodes:
         last = n.name == out
@@ -382,18 +440,26 @@ def build_graph_program(sc: Scenario) -> Program:
              f"{n.name} = {render(n.expr)}", n.expr, node=n.name)
     loss_end = len(ops)
 
+    derived = 0
     for p in plan.partials:
         node = nodes[p.of]
         try:
             d = derivative(node.expr, p.wrt)
             tree = numeric_tree(d, slot)
+            code = f"{p.name} = {code_text(d)}"
+        except FormulaError as exc:
+            raise fail(p.of, f"∂{p.of}/∂{p.wrt}: {exc.reason}") from None
         except GraphError as exc:
             raise fail(p.of, f"∂{p.of}/∂{p.wrt}: {exc}") from None
         except (ArithmeticError, TypeError, ValueError, RecursionError) as exc:
             raise fail(p.of, f"SymPy cannot differentiate it with respect to {p.wrt}: {exc}") from None
+        derived += tree_size(tree, MAX_DERIVED_NODES - derived)
+        if derived > MAX_DERIVED_NODES:
+            raise fail(p.of, f"the partial derivatives SymPy derives, up to ∂{p.of}/∂{p.wrt}, have more than "
+                       f"{MAX_DERIVED_NODES:,} operations in all; nnstep computes at most that many")
         used = {s.name for s in d.free_symbols}
         reads = [a for a in node.reads if a in used] + sorted(used - set(node.reads))
-        emit(p.name, "backward", "partial", reads, f"{p.name} = {code_text(d)}", node.expr, tree,
+        emit(p.name, "backward", "partial", reads, code, node.expr, tree,
              of=p.of, wrt=p.wrt, node=p.of)
 
     for t in plan.totals:

@@ -20,10 +20,12 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .activations import ACTIVATIONS, Activation, activation_expr, custom_activation
-from .expr import Binary, Call, Name, Node, Num, Unary
+from .errors import ScenarioError
+from .expr import Binary, Call, Name, Node, Num, Unary, tree_size
 from .kernels import Kernel, compile_kernels
 from .scenario import Layer, Neuron, Scenario
 
@@ -31,6 +33,10 @@ if TYPE_CHECKING:
     from .codegen import Fused
 
 PHASES = ("forward", "loss", "backward", "update")
+#: Ops of one training step, at most (Iris, 4-16-16-3, has 1,631).  A program of
+#: 100,000 ops takes about 250 MB and several seconds to build; a 512-way softmax
+#: alone would be 262,144 partials.
+MAX_OPS = 100_000
 #: A chain-rule term is inlined into the next product while it stays this short.
 MAX_INLINE_FACTORS = 4
 
@@ -120,6 +126,11 @@ class Program:
             v[out] = fn(v)
 
     @cached_property
+    def numeric_size(self) -> int:
+        """Nodes of all the ops' numeric trees: what generated code grows with."""
+        return sum(tree_size(tree) for tree in self.numeric)
+
+    @cached_property
     def fused(self) -> Fused:
         """Whole-sample functions generated from the numeric trees (each on first use)."""
         from .codegen import Fused
@@ -135,12 +146,58 @@ class Program:
 
 
 def build_program(scenario: Scenario) -> Program:
-    """Build the ordered op program of one training step (layers or a formula graph)."""
+    """Build the ordered op program of one training step (layers or a formula graph).
+
+    Refuses, before building anything, a program of more than :data:`MAX_OPS` ops."""
     if scenario.graph is not None:
         from .graph import build_graph_program
 
         return build_graph_program(scenario)
+    count = op_count(scenario)
+    if count > MAX_OPS:
+        raise build_error(scenario, "network.layers", f"one training step would be {count:,} ops; "
+                          f"nnstep handles at most {MAX_OPS:,} (fewer or narrower layers, or a smaller "
+                          "softmax: it has one partial per pair of its outputs)")
     return _Builder(scenario).build()
+
+
+def op_count(sc: Scenario) -> int:
+    """The number of ops :func:`build_program` makes for a layered network, from its
+    shape alone (the phases of :class:`_Builder`, counted)."""
+    neurons = sc.neurons
+    params = sum(len(n.weights) + (n.bias is not None) for n in neurons)
+    last = len(sc.layers) - 1
+    count = 2 * len(neurons) + (len(sc.outputs) == 1) + 1  # forward: sum and output; y_pred; L
+    count += len(sc.outputs)  # d_L_d_<output>
+    for i, layer in enumerate(sc.layers):
+        n = len(layer.neurons)
+        softmax = layer.activation == "softmax"
+        count += n * n if softmax else 0  # d_o_d_sum_o'
+        count += n if softmax or i < last else 0  # totals of hidden units and softmax sums
+    for n in neurons:
+        count += (len(n.weights) + (n.bias is not None)) + (len(n.weights) if n.layer > 0 else 0)
+    return count + 2 * params  # a total and an update per parameter
+
+
+def build_error(sc: Scenario, key: str, reason: str) -> ScenarioError:
+    """A problem found while building a loaded scenario's program, located like the
+    loader's errors (file, line of ``key``, key) and kept to one readable line."""
+    from .scenario import MAX_FILE_BYTES, _Validator
+    from .text import visible
+
+    reason = visible(reason)
+    if len(reason) > 300:
+        reason = reason[:297] + "..."
+    line = None
+    try:
+        path = Path(sc.source)
+        if path.is_file():
+            with path.open("rb") as fh:
+                text = fh.read(MAX_FILE_BYTES).decode("utf-8", "replace")
+            line = _Validator({}, text, sc.source).locate(key)
+    except (OSError, ValueError):
+        pass
+    return ScenarioError(reason, file=sc.source, line=line, key=key)
 
 
 # --------------------------------------------------------------------------- builder
@@ -213,9 +270,29 @@ class _Builder:
             parts.append(Name(n.bias))
         return _sum(parts)
 
+    def derive_custom_activations(self) -> None:
+        """Derive each custom activation once, up front, so that a formula SymPy cannot
+        handle is reported at the layer that defines it."""
+        from .errors import FormulaError
+        from .graph import GraphError
+
+        for i, layer in enumerate(self.sc.layers):
+            if layer.custom is None:
+                continue
+            key = f"network.layers[{i}].activation.formula"
+            try:
+                custom_activation(layer.custom)
+            except FormulaError as exc:
+                raise build_error(self.sc, key, exc.reason) from None
+            except GraphError as exc:
+                raise build_error(self.sc, key, f"its derivative cannot be computed: {exc}") from None
+            except (ArithmeticError, TypeError, ValueError, RecursionError) as exc:
+                raise build_error(self.sc, key, f"SymPy cannot differentiate it: {exc}") from None
+
     # -- phases --------------------------------------------------------------------------
 
     def build(self) -> Program:
+        self.derive_custom_activations()
         self.forward()
         self.loss()
         loss_end = len(self.ops)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from .fast import vector_network
+from .fast import fused_fits, whole_samples
 from .program import Program
 
 
@@ -32,11 +32,11 @@ def epoch_loss(program: Program, params: Sequence[float], v: list[float] | None 
 
 def train(program: Program, params: Sequence[float], epochs: int,
           on_epoch: Callable[[int, float], None] | None = None, keep_losses: bool = True) -> TrainResult:
-    """Train ``epochs`` epochs of per-sample gradient descent from ``params``.
+    """Train ``epochs`` epochs of per-sample gradient descent from ``params``
+    (within the memory budget of :mod:`nnstep.fast`).
 
     ``keep_losses=False`` (with ``on_epoch``, which sees each loss) keeps none of them."""
-    net = vector_network(program)
-    if net is None:
+    if fused_fits(program):
         # generated code for the whole run; with a callback, one epoch per call
         fused = program.fused
         if on_epoch is None:
@@ -49,7 +49,7 @@ def train(program: Program, params: Sequence[float], epochs: int,
                     losses.append(loss)
                 on_epoch(e, loss)
         return TrainResult(losses, dict(zip(program.parameters, params)))
-    step, loss_of = net.runner(), net.loss_function()
+    step, loss_of = whole_samples(program)
     order = range(len(program.scenario.samples))
     params = list(params)
     losses = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import subprocess
 import sys
 import warnings
@@ -69,3 +70,95 @@ def test_trace_flags_nonfinite_values():
     bad = [r for r in rows if not r["finite"]]
     assert bad and bad[0]["name"] == "L" and bad[0]["value"] == "inf"
     assert all(isinstance(r["value"], float) for r in rows if r["finite"])
+
+
+# --- memory budget: big programs run op by op or on NumPy, never through huge generated code
+
+
+def wide_softmax(outputs: int, activation: str) -> str:
+    return ('[network]\ninputs = ["a"]\n'
+            f'layers = [{{ neurons = 1, activation = {activation} }}, {{ neurons = {outputs}, activation = "softmax" }}]\n'
+            'loss = "cross_entropy"\n[training]\nepochs = 1\n'
+            f"[[samples]]\nx = [1]\ny = [1{', 0' * (outputs - 1)}]\n"
+            f"[[samples]]\nx = [-2]\ny = [0, 1{', 0' * (outputs - 2)}]\n")
+
+
+CUSTOM = '{ name = "soft", formula = "x / (1 + abs(x))" }'
+#: Address space for the runs below: generating code for them took 750 MB.
+MEMORY_LIMIT = 512 * 2**20
+
+BOUNDED_RUN = """
+import json, resource, sys
+resource.setrlimit(resource.RLIMIT_AS, ({limit}, {limit}))
+from nnstep.debugger import Debugger
+from nnstep.fast import fused_fits
+from nnstep.program import build_program
+from nnstep.scenario import load_scenario
+from nnstep.train import train
+
+sc = load_scenario(sys.argv[1])
+program = build_program(sc)
+assert not fused_fits(program), "the program should be past the generated-code budget"
+start = sc.initial_parameters()
+trained = train(program, [start[p] for p in program.parameters], 1)
+dbg = Debugger(sc, epochs=1, program=program)
+dbg.stop_on_nonfinite = True
+dbg.add_condition("L > 1e300")
+stop = dbg.run_to_end()
+print(json.dumps({{"ops": len(program.ops), "train": trained.parameters, "stop": stop.reason,
+                  "stepped": dbg.parameters()}}))
+"""
+
+
+def bounded_subprocess(args: list[str], cwd, timeout: float = 120) -> subprocess.CompletedProcess:
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    return subprocess.run(args, capture_output=True, text=True, timeout=timeout, cwd=cwd, env=env)
+
+
+@pytest.mark.parametrize("activation", [CUSTOM, '"tanh"'], ids=["custom", "tanh"])
+def test_a_program_past_the_codegen_budget_trains_and_watches_in_bounded_memory(tmp_path, activation):
+    path = tmp_path / "wide.toml"
+    path.write_text(wide_softmax(150, activation))
+    script = BOUNDED_RUN.format(limit=MEMORY_LIMIT)
+    res = bounded_subprocess([sys.executable, "-c", script, str(path)], tmp_path)
+    assert res.returncode == 0, res.stderr[-2000:]
+    out = json.loads(res.stdout)
+    assert out["ops"] > 20_000 and out["stop"] == "end"
+    # the fallback paths are the kernels' arithmetic: training equals stepping, to the bit
+    assert out["train"] == out["stepped"]
+    assert all(math.isfinite(v) for v in out["train"].values())
+
+
+def test_the_512_way_softmax_file_fails_fast_in_bounded_memory(tmp_path):
+    from nnstep.program import MAX_OPS
+
+    path = tmp_path / "wide.toml"
+    path.write_text(wide_softmax(512, CUSTOM))
+    limit = f"import resource, sys; resource.setrlimit(resource.RLIMIT_AS, ({MEMORY_LIMIT}, {MEMORY_LIMIT}))"
+    res = bounded_subprocess([sys.executable, "-c", f"{limit}; from nnstep.cli import main; sys.exit(main())",
+                              "train", str(path), "--epochs", "1"], tmp_path, timeout=60)
+    assert res.returncode == 2 and res.stdout == ""
+    assert res.stderr.count("\n") == 1 and "Traceback" not in res.stderr
+    assert res.stderr.startswith(f"{path}:") and f"{MAX_OPS:,}" in res.stderr
+
+
+def test_past_the_codegen_budget_the_debugger_stops_where_the_watcher_would(monkeypatch):
+    from nnstep import debugger, fast, train
+
+    sc = nnstep.load_scenario("diverging")
+    watched = Debugger(sc)
+    watched.stop_on_nonfinite = True
+    assert watched._watcher(True) is not None
+    stop = watched.run_to_end()
+    monkeypatch.setattr(fast, "FUSED_MAX_NODES", 1)  # every program is past the budget now
+    assert not debugger.fused_fits(watched.program) and not train.fused_fits(watched.program)
+    plain = Debugger(sc)
+    plain.stop_on_nonfinite = True
+    assert plain._watcher(True) is None
+    assert plain.run_to_end() == stop and plain.t == watched.t and plain.state() == watched.state()
+    # training op by op gives the generated code's numbers
+    program = plain.program
+    start = [sc.initial_parameters()[p] for p in program.parameters]
+    by_kernels = train.train(program, start, 3)
+    monkeypatch.undo()
+    assert train.train(program, start, 3) == by_kernels

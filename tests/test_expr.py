@@ -495,3 +495,107 @@ def test_fuzz_to_sympy_only_raises_formula_error(text):
         to_sympy(node, {"x": x, "y": y}, funcs)
     except FormulaError:
         pass
+
+
+# --- exact numbers: refused before SymPy builds them ---------------------------------
+
+
+def _sympy_refusal(text: str, names=("x",)) -> str:
+    import sympy
+
+    from nnstep.graph import functions
+
+    symbols = {n: sympy.Symbol(n, real=True) for n in names}
+    with pytest.raises(FormulaError) as info:
+        to_sympy(parse(text, names), symbols, functions())
+    return info.value.reason
+
+
+def test_exact_powers_past_the_limit_are_refused_with_the_limit_named():
+    # 10**5000 has 16,610 bits: SymPy would make it, and printing it fails (4,300 digits)
+    reason = _sympy_refusal("x * (x - x + 10)**(x - x + 5000)")
+    assert "10,000 bits" in reason and "(x - x + 10)**(x - x + 5000)" in reason
+    # a tower: 10**(10**10) would keep SymPy busy in C, beyond Ctrl-C
+    reason = _sympy_refusal("x * (x - x + 10)**((x - x + 10)**(x - x + 10))")
+    assert "10^10 bits" in reason and "10,000 bits" in reason
+    # products and roots of exact numbers are bounded too
+    assert "10,000 bits" in _sympy_refusal("x * ((x - x + 10)**(x - x + 2000)) * ((x - x + 10)**(x - x + 2000))")
+    assert "roots" in _sympy_refusal("sqrt((x - x + 10)**(x - x + 400) + 1) * x")
+
+
+def test_exact_numbers_within_the_limit_are_kept_exact():
+    import sympy
+
+    from nnstep.expr import MAX_EXACT_BITS, exact_bits
+
+    x = sympy.Symbol("x", real=True)
+    value = to_sympy(parse("x * (x - x + 10)**(x - x + 2000)", ["x"]), {"x": x}, {})
+    assert value == x * sympy.Integer(10) ** 2000
+    assert 0 < exact_bits(value) <= MAX_EXACT_BITS
+    assert exact_bits(x**1000) == (1000).bit_length()  # only the exponent: no big power of a symbol
+    root = to_sympy(parse("sqrt(x - x + 2) * x", ["x"]), {"x": x}, {"sqrt": sympy.sqrt})
+    assert root == sympy.sqrt(2) * x
+
+
+def test_bounded_xreplace_refuses_what_plain_substitution_would_compute():
+    import sympy
+
+    from nnstep.expr import bounded_xreplace
+
+    x, q = sympy.symbols("x q", real=True)
+    f = x * q ** (q ** q)
+    with pytest.raises(FormulaError, match="10,000 bits"):
+        bounded_xreplace(f, {q: sympy.Integer(10)})
+    with pytest.raises(FormulaError, match="roots"):
+        bounded_xreplace(sympy.sqrt(q) * x, {q: sympy.Integer(10) ** 2000 + 1})
+    small = {q: sympy.Integer(2)}
+    assert bounded_xreplace(f, small) == f.xreplace(small) == 16 * x
+    g = sympy.exp(q * x) + q**2 / (x + 1)
+    assert bounded_xreplace(g, {q: x + 3}) == g.xreplace({q: x + 3})
+    assert bounded_xreplace(g, {}) is g
+
+
+def test_exact_size_rules():
+    import sympy
+
+    from nnstep.expr import MAX_EXACT_BITS, exact_size
+
+    assert exact_size("mul", [3000, 4000]) == 7000
+    assert exact_size("add", [3000, 4000]) == 4002
+    assert exact_size("pow", [4, 0], sympy.Integer(-100)) == 400
+    assert exact_size("pow", [0, 40], sympy.Integer(10**12)) == 40  # x**(10**12): no big number
+    assert exact_size("call", [5, 7]) == 7
+    with pytest.raises(FormulaError, match=f"{MAX_EXACT_BITS:,} bits"):
+        exact_size("pow", [4, 34], sympy.Integer(10**10), "q**q**q")
+    with pytest.raises(FormulaError, match="q\\*\\*q"):
+        exact_size("mul", [MAX_EXACT_BITS, 1], None, lambda: "q**q")
+
+
+def _exact_formulas():
+    constant = st.builds(lambda k: f"(x - x + {k})", st.sampled_from([0, 1, 2, 3, 10, 99, 1000, 123456789]))
+    leaf = st.one_of(constant, st.just("x"), st.just("(x - x + 0.5)"))
+
+    def grow(inner):
+        return st.builds(lambda a, op, b: f"({a} {op} {b})", inner, st.sampled_from(["+", "-", "*", "/", "**"]),
+                         inner) | st.builds(lambda a: f"sqrt({a})", inner)
+
+    return st.recursive(leaf, grow, max_leaves=8)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_exact_formulas())
+def test_exact_numbers_sympy_builds_stay_within_the_bound(text):
+    import sympy
+
+    from nnstep.expr import MAX_EXACT_BITS
+    from nnstep.graph import functions
+
+    x = sympy.Symbol("x", real=True)
+    try:
+        node = parse(text, ["x"])
+        value = to_sympy(node, {"x": x}, functions())
+    except FormulaError:
+        return
+    for number in sympy.preorder_traversal(value):
+        if isinstance(number, sympy.Rational):
+            assert abs(number.p).bit_length() + number.q.bit_length() <= MAX_EXACT_BITS + 2, text
