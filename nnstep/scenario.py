@@ -9,17 +9,24 @@ from __future__ import annotations
 
 import difflib
 import math
+import os
 import re
+import stat
+import sys
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from . import names as naming
 from .activations import ACTIVATION_NAMES, LAYER_ACTIVATIONS
-from .errors import FormulaError, ScenarioError
+from .errors import MAX_QUOTE, FormulaError, NNStepError, ScenarioError, cut, quote, raise_all
 from .expr import FUNCTIONS as FORMULA_FUNCTIONS
 from .expr import Node, check_identifier, names_in, parse
+from .text import is_visible
+
+T = TypeVar("T")
 
 LOSSES = {
     "mse": "mean squared error: mean over outputs of (y_true - y_pred)**2",
@@ -38,6 +45,7 @@ MAX_PARAMETERS = 20_000
 MAX_SAMPLES = 20_000
 MAX_EPOCHS = 10_000_000
 MAX_GRAPH_NAMES = 256  # inputs, parameters and nodes of a formula graph, each
+MAX_INTEGER_DIGITS = sys.get_int_max_str_digits()  # Python's limit; TOML cannot read longer integers
 
 # Names the program itself uses; a neuron or input must not take them.
 RESERVED = re.compile(r"^(L|y_pred|ypred|y_true(_\w+)?|learn_rate|sum_\w+|d_\w+|[wb]\d+)$")
@@ -146,9 +154,7 @@ class Scenario:
     def parameter_names(self) -> tuple[str, ...]:
         if self.graph is not None:
             return self.graph.parameters
-        ws = [w for n in self.neurons for w, _ in n.weights]
-        bs = [n.bias for n in self.neurons if n.bias]
-        return (*ws, *bs)
+        return _parameter_names(self.neurons)
 
     def initial_parameters(self, seed: int | None = None) -> dict[str, float]:
         """Given values, the rest standard normals from NumPy's ``RandomState(seed)``
@@ -214,24 +220,83 @@ def resolve(name_or_path: str | Path | None) -> Path:
 
 def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
     """Load and validate a scenario by path or bundled name (default: the note's network)."""
+    label = str(name_or_path) if name_or_path is not None else None
     path = resolve(name_or_path)
-    label = str(name_or_path) if name_or_path is not None else str(path)
+    label = label if label is not None else str(path)
+    return parse_scenario(read_file(path, label), label)
+
+
+_FILE_KINDS = (
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _not_regular(mode: int) -> str | None:
+    """Why a file of this mode cannot be a scenario file, or None for a regular file."""
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "is a directory, not a scenario file"
+    kind = next((what for test, what in _FILE_KINDS if test(mode)), "not a regular file")
+    return f"is {kind}, not a scenario file: only regular files are read"
+
+
+def _os_reason(exc: OSError) -> str:
+    if isinstance(exc, FileNotFoundError):
+        return "no such file"
+    if isinstance(exc, NotADirectoryError):
+        return "no such file (a part of the path is not a directory)"
+    if isinstance(exc, PermissionError):
+        return "cannot read: permission denied"
+    return f"cannot read: {exc.strerror or type(exc).__name__}"
+
+
+def read_file(path: str | Path, label: str | None = None) -> bytes:
+    """The bytes of a scenario file, at most :data:`MAX_FILE_BYTES` + 1 of them.
+
+    Only regular files are opened, and never in a way that can block: the path is
+    checked before opening (a FIFO or a terminal would wait for a writer), opened
+    non-blocking, and checked again on the open descriptor (it may have been
+    swapped in between).  Every failure is one located :class:`ScenarioError`."""
+    label = str(path) if label is None else label
     try:
-        if path.is_dir():
-            raise ScenarioError("is a directory, not a scenario file", file=label)
-        with path.open("rb") as fh:
-            data = fh.read(MAX_FILE_BYTES + 1)
-    except FileNotFoundError:
-        raise ScenarioError("no such file", file=label) from None
-    except ScenarioError:
-        raise
+        mode = os.stat(path).st_mode
+        why = _not_regular(mode)
+        if why:
+            raise ScenarioError(why, file=label)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+                     | getattr(os, "O_CLOEXEC", 0))
+        try:
+            why = _not_regular(os.fstat(fd).st_mode)
+            if why:
+                raise ScenarioError(why, file=label)
+            chunks, size = [], 0
+            while size <= MAX_FILE_BYTES:
+                chunk = os.read(fd, MAX_FILE_BYTES + 1 - size)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+        finally:
+            os.close(fd)
     except OSError as exc:
-        raise ScenarioError(f"cannot read: {exc.strerror or exc}", file=label) from None
-    return parse_scenario(data, label)
+        raise ScenarioError(_os_reason(exc), file=label) from None
+    except ValueError:  # e.g. a NUL character in the path
+        raise ScenarioError("not a usable file name", file=label) from None
+    return b"".join(chunks)
+
+
+_LONG_INTEGER = re.compile(r"[0-9][0-9_]{4300,}")
 
 
 def parse_scenario(data: bytes | str, label: str = "<scenario>") -> Scenario:
-    """Validate scenario text; ``label`` names it in error messages."""
+    """Validate scenario text; ``label`` names it in error messages.
+
+    Every problem that can be found is reported: one :class:`ScenarioError` for a
+    single problem, a :class:`ScenarioProblems` (one line each) for several."""
     if isinstance(data, str):
         data = data.encode("utf-8", "surrogatepass")
     if len(data) > MAX_FILE_BYTES:
@@ -255,6 +320,11 @@ def parse_scenario(data: bytes | str, label: str = "<scenario>") -> Scenario:
         raise ScenarioError(f"TOML syntax error: {reason}", file=label) from None
     except RecursionError:
         raise ScenarioError("TOML nests too deeply", file=label) from None
+    except ValueError:  # Python's limit on converting long decimal integers
+        long = _LONG_INTEGER.search(text)
+        line = text.count("\n", 0, long.start()) + 1 if long else None
+        raise ScenarioError(f"a number with more than {MAX_INTEGER_DIGITS:,} digits; numbers must be "
+                            "finite floats", file=label, line=line) from None
     return _Validator(raw, text, label).scenario()
 
 
@@ -262,15 +332,50 @@ def parse_scenario(data: bytes | str, label: str = "<scenario>") -> Scenario:
 
 
 class _Validator:
+    """Checks a parsed TOML document section by section, entry by entry.
+
+    A problem is recorded and checking goes on wherever what follows does not
+    depend on the broken part (each section, layer, sample and parameter is
+    checked on its own); a part that others depend on and that failed is
+    ``None`` and its dependents are skipped.  At the end every recorded problem
+    is raised at once (:func:`~nnstep.errors.raise_all`)."""
+
     def __init__(self, raw: dict[str, Any], text: str, label: str) -> None:
         self.raw = raw
         self.lines = text.splitlines()
         self.label = label
+        self.problems: list[NNStepError] = []
+        self.sample_names: dict[int, str] = {}  # given sample names, for readable keys
+        self.shapes: list[Layer | None] = []  # each layer's neurons and bias, once known
 
     # -- errors --------------------------------------------------------------------------
 
     def fail(self, key: str, reason: str) -> ScenarioError:
-        return ScenarioError(reason, file=self.label, line=self.locate(key), key=key)
+        """A located error for ``key``, written the way the code addresses it
+        (``samples[1].x[0]``, 0-based); shown counting from 1 (``samples #2 (Bob): x #1``)."""
+        return ScenarioError(reason, file=self.label, line=self.locate(key), key=self.show_key(key))
+
+    def note(self, exc: NNStepError) -> None:
+        """Record a problem (or several) and go on."""
+        self.problems.extend(exc.errors)
+
+    def attempt(self, check: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
+        """``check(*args)``, or None after recording the problem it raised."""
+        try:
+            return check(*args, **kwargs)
+        except ScenarioError as exc:
+            self.note(exc)
+            return None
+
+    def show_key(self, key: str) -> str:
+        def position(m: re.Match[str]) -> str:
+            i = int(m.group(1))
+            shown = f" #{i + 1}"
+            if key[: m.start()] == "samples" and i in self.sample_names:
+                shown += f" ({cut(self.sample_names[i], MAX_QUOTE)})"
+            return shown + (": " if m.group(2) else "")
+
+        return _POSITION.sub(position, key)
 
     def locate(self, key: str) -> int | None:
         """Best-effort line of a dotted key such as ``samples[3].x`` or ``network.layers[1].activation``."""
@@ -322,20 +427,28 @@ class _Validator:
     # -- typed getters ------------------------------------------------------------------
 
     def table(self, value: Any, key: str, allowed: tuple[str, ...]) -> dict[str, Any]:
+        """``value`` as a table of the allowed keys; each unknown key is recorded and left out."""
         if not isinstance(value, dict):
             raise self.fail(key, f"must be a table, not {_kind(value)}")
         for k in value:
             if k not in allowed:
                 hint = difflib.get_close_matches(k, allowed, n=1)
                 tip = f"; did you mean '{hint[0]}'?" if hint else f" (known: {', '.join(allowed)})"
-                raise self.fail(_join(key, k), f"unknown key{tip}")
-        return value
+                self.note(self.fail(_join(key, k), f"unknown key{tip}"))
+        return {k: v for k, v in value.items() if k in allowed}
 
-    def string(self, value: Any, key: str) -> str:
+    def string(self, value: Any, key: str, *, multiline: bool = False) -> str:
+        """Free text (a name or description): bounded, and nothing a terminal would act on."""
         if not isinstance(value, str):
             raise self.fail(key, f"must be a string, not {_kind(value)}")
         if len(value) > MAX_TEXT:
-            raise self.fail(key, f"is longer than {MAX_TEXT} characters")
+            raise self.fail(key, f"is longer than {MAX_TEXT:,} characters")
+        bad = next((i for i, ch in enumerate(value)
+                    if not (multiline and ch == "\n") and not is_visible(ch)), None)
+        if bad is not None:
+            raise self.fail(key, f"contains the control or invisible character {quote(value[bad])} at "
+                            f"character {bad + 1}; names{' and descriptions' if multiline else ''} "
+                            "are plain text")
         return value
 
     def ident(self, value: Any, key: str) -> str:
@@ -350,7 +463,7 @@ class _Validator:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.fail(key, f"must be a number, not {_kind(value)}")
         if isinstance(value, int) and abs(value) > 2**53:
-            raise self.fail(key, "is too large")
+            raise self.fail(key, f"is too large: {_show_number(value)}")
         x = float(value)
         if not math.isfinite(x):
             raise self.fail(key, f"must be a finite number, not {value}")
@@ -360,7 +473,7 @@ class _Validator:
         if isinstance(value, bool) or not isinstance(value, int):
             raise self.fail(key, f"must be a whole number, not {_kind(value)}")
         if not lo <= value <= hi:
-            raise self.fail(key, f"must be between {lo} and {hi:,}, not {value}")
+            raise self.fail(key, f"must be between {lo:,} and {hi:,}, not {_show_number(value)}")
         return value
 
     def array(self, value: Any, key: str, *, max_len: int) -> list[Any]:
@@ -370,123 +483,211 @@ class _Validator:
             raise self.fail(key, f"has {len(value):,} entries; at most {max_len:,} are allowed")
         return value
 
+    def each(self, items: list[Any], check: Callable[[Any, str], T], key: str) -> tuple[T, ...] | None:
+        """``check`` on every entry of a list (keys ``key[0]``, ``key[1]``, ...); None if any failed."""
+        out = [self.attempt(check, v, f"{key}[{i}]") for i, v in enumerate(items)]
+        return None if any(v is None for v in out) else tuple(out)  # type: ignore[misc]
+
     # -- the scenario ----------------------------------------------------------------
 
     def scenario(self) -> Scenario:
-        raw = self.table(self.raw, "", TOP_KEYS) if isinstance(self.raw, dict) else {}
+        raw = self.table(self.raw, "", TOP_KEYS)
         if "network" in raw and "graph" in raw:
-            raise self.fail("graph", "a scenario has either [network] (layers) or [graph] (formulas), not both")
-        if "network" not in raw and "graph" not in raw:
-            raise ScenarioError("missing [network] (layers) or [graph] (named formulas)",
-                                file=self.label, key="network")
-        if "graph" not in raw and "samples" not in raw:
-            raise ScenarioError("missing [[samples]]", file=self.label, key="samples")
-        name = self.string(raw.get("name", Path(self.label).stem), "name")
-        description = self.string(raw.get("description", ""), "description")
-        graph = None
-        if "graph" in raw:
-            graph = self.graph(raw["graph"])
-            inputs, layers, loss = graph.inputs, (), "graph"
-        else:
-            inputs, layers, loss = self.network(raw["network"])
-        training = self.table(raw.get("training", {}), "training", TRAINING_KEYS)
-        lr = self.number(training.get("learning_rate", 0.1), "training.learning_rate")
-        if lr <= 0:
-            raise self.fail("training.learning_rate", f"must be positive, not {lr:g}")
-        epochs = self.integer(training.get("epochs", 1000), "training.epochs", 1, MAX_EPOCHS)
+            self.note(self.fail("graph", "a scenario has either [network] (layers) or [graph] (formulas), "
+                                "not both"))
+        elif "network" not in raw and "graph" not in raw:
+            self.note(ScenarioError("missing [network] (layers) or [graph] (named formulas)",
+                                    file=self.label, key="network"))
+        elif "graph" not in raw and "samples" not in raw:
+            self.note(ScenarioError("missing [[samples]]", file=self.label, key="samples"))
+        name = self.attempt(self.string, raw.get("name", Path(self.label).stem), "name")
+        description = self.attempt(lambda v, k: self.string(v, k, multiline=True),
+                                   raw.get("description", ""), "description")
+        graph = network = None
+        if "graph" in raw and "network" not in raw:
+            graph = self.attempt(self.graph, raw["graph"])
+        elif "network" in raw and "graph" not in raw:
+            network = self.network(raw["network"])
+        lr, epochs = self.training(raw.get("training", {}))
+        samples: tuple[Sample, ...] | None = None
         if graph is not None:
             samples = self.graph_samples(raw.get("samples"), graph.inputs)
+        elif network is not None and "samples" in raw:
+            samples = self.samples(raw["samples"], network)
+        known: tuple[str, ...] | None = None
+        if graph is not None:
+            known = graph.parameters
+        elif network is not None and network.inputs is not None and network.shapes is not None:
+            known = _parameter_names(_wire(network.inputs, network.shapes))
+            if len(known) > MAX_PARAMETERS:
+                self.note(self.fail("network.layers", f"has {len(known):,} parameters; at most "
+                                    f"{MAX_PARAMETERS:,}"))
+                known = None
+        seed, given = self.parameters(raw.get("parameters", {}), known)
+        raise_all(self.problems)
+        assert name is not None and description is not None and lr is not None and epochs is not None
+        assert samples is not None and seed is not None and given is not None
+        if graph is not None:
+            inputs, layers, loss = graph.inputs, (), "graph"
         else:
-            outputs = layers[-1].neurons
-            samples = self.samples(raw["samples"], len(inputs), len(outputs), loss, layers[-1])
-        sc = Scenario(
-            name=name,
-            description=description,
-            source=self.label,
-            inputs=inputs,
-            layers=layers,
-            loss=loss,
-            learning_rate=lr,
-            epochs=epochs,
-            samples=samples,
-            graph=graph,
-        )
-        if len(sc.parameter_names) > MAX_PARAMETERS:
-            raise self.fail("network.layers", f"has {len(sc.parameter_names):,} parameters; at most {MAX_PARAMETERS:,}")
-        seed, given = self.parameters(raw.get("parameters", {}), set(sc.parameter_names))
-        return Scenario(**{**sc.__dict__, "seed": seed, "given": given})
+            assert network is not None and network.inputs is not None and network.layers is not None
+            assert network.loss is not None
+            inputs, layers, loss = network.inputs, network.layers, network.loss
+        return Scenario(name=name, description=description, source=self.label, inputs=inputs,
+                        layers=layers, loss=loss, learning_rate=lr, epochs=epochs, samples=samples,
+                        seed=seed, given=given, graph=graph)
 
-    def network(self, value: Any) -> tuple[tuple[str, ...], tuple[Layer, ...], str]:
-        net = self.table(value, "network", NETWORK_KEYS)
+    def training(self, value: Any) -> tuple[float | None, int | None]:
+        t = self.attempt(self.table, value, "training", TRAINING_KEYS)
+        if t is None:
+            return None, None
+        lr = self.attempt(self.number, t.get("learning_rate", 0.1), "training.learning_rate")
+        if lr is not None and lr <= 0:
+            self.note(self.fail("training.learning_rate", f"must be positive, not {lr:g}"))
+            lr = None
+        epochs = self.attempt(self.integer, t.get("epochs", 1000), "training.epochs", 1, MAX_EPOCHS)
+        return lr, epochs
+
+    # -- form 1: layers ---------------------------------------------------------------
+
+    def network(self, value: Any) -> _Network | None:
+        """The network's parts; each is None where it has a problem (recorded)."""
+        net = self.attempt(self.table, value, "network", NETWORK_KEYS)
+        if net is None:
+            return None
         for required in NETWORK_KEYS:
             if required not in net:
-                raise self.fail("network", f"missing key '{required}'")
-        raw_inputs = self.array(net["inputs"], "network.inputs", max_len=MAX_NEURONS_PER_LAYER)
-        if not raw_inputs:
+                self.note(self.fail("network", f"missing key '{required}'"))
+        inputs = self.attempt(self.network_inputs, net["inputs"]) if "inputs" in net else None
+        layers = self.layers(net["layers"]) if "layers" in net else None
+        loss = self.attempt(self.loss, net["loss"], layers) if "loss" in net else None
+        if inputs is not None and layers is not None:
+            names_ok = self.attempt(self.network_names, inputs, layers)
+            if names_ok is not None:
+                self.attempt(self.op_name_clashes, inputs, layers)
+        shapes = None if not self.shapes or any(x is None for x in self.shapes) else tuple(self.shapes)
+        return _Network(inputs, layers, loss, shapes)  # type: ignore[arg-type]
+
+    def network_inputs(self, value: Any) -> tuple[str, ...]:
+        items = self.array(value, "network.inputs", max_len=MAX_NEURONS_PER_LAYER)
+        if not items:
             raise self.fail("network.inputs", "needs at least one input")
-        inputs = tuple(self.ident(v, f"network.inputs[{i}]") for i, v in enumerate(raw_inputs))
-        raw_layers = self.array(net["layers"], "network.layers", max_len=MAX_LAYERS)
+        names = self.each(items, self.ident, "network.inputs")
+        if names is None:
+            raise _Recorded()
+        return names
+
+    def layers(self, value: Any) -> tuple[Layer, ...] | None:
+        raw_layers = self.attempt(self.array, value, "network.layers", max_len=MAX_LAYERS)
+        if raw_layers is None:
+            return None
         if not raw_layers:
-            raise self.fail("network.layers", "needs at least one layer (the output layer)")
-        layers = []
-        customs: dict[str, CustomActivation] = {}
-        for i, lv in enumerate(raw_layers):
-            key = f"network.layers[{i}]"
-            lt = self.table(lv, key, LAYER_KEYS)
-            if "neurons" not in lt:
-                raise self.fail(key, "missing key 'neurons' (a list of names, or a count)")
-            last = i == len(raw_layers) - 1
-            neurons = self.neuron_names(lt["neurons"], f"{key}.neurons", i, len(raw_layers))
-            act = lt.get("activation", "sigmoid")
-            custom = None
-            if isinstance(act, dict):
+            self.note(self.fail("network.layers", "needs at least one layer (the output layer)"))
+            return None
+        customs: dict[str, CustomActivation | None] = {}
+        self.shapes = [None] * len(raw_layers)
+        layers = [self.attempt(self.layer, lv, i, len(raw_layers), customs) for i, lv in enumerate(raw_layers)]
+        return None if any(layer is None for layer in layers) else tuple(layers)  # type: ignore[arg-type]
+
+    def layer(self, value: Any, i: int, count: int, customs: dict[str, CustomActivation | None]) -> Layer:
+        key = f"network.layers[{i}]"
+        before = len(self.problems)
+        lt = self.table(value, key, LAYER_KEYS)
+        if "neurons" not in lt:
+            self.note(self.fail(key, "missing key 'neurons' (a list of names, or a count)"))
+        last = i == count - 1
+        neurons = self.attempt(self.neuron_names, lt["neurons"], f"{key}.neurons", i, count) \
+            if "neurons" in lt else None
+        act = self.attempt(self.activation, lt.get("activation", "sigmoid"), key, last, neurons, customs)
+        bias = lt.get("bias", True)
+        if not isinstance(bias, bool):
+            self.note(self.fail(f"{key}.bias", f"must be true or false, not {_kind(bias)}"))
+        # the layer's shape decides the parameters and the outputs, whatever else is wrong
+        self.shapes[i] = Layer(neurons, "linear", bias) if neurons is not None and isinstance(bias, bool) else None
+        if len(self.problems) > before or neurons is None or act is None:
+            raise _Recorded()
+        return Layer(neurons, act[0], bias, act[1])
+
+    def activation(self, act: Any, key: str, last: bool, neurons: tuple[str, ...] | None,
+                   customs: dict[str, CustomActivation | None]) -> tuple[str, CustomActivation | None]:
+        custom = None
+        if isinstance(act, dict):
+            try:
                 custom = self.custom_activation(act, f"{key}.activation", customs)
-                act = custom.name
-            elif not isinstance(act, str):
-                raise self.fail(f"{key}.activation", f"must be a name such as \"sigmoid\" or a table "
-                                f"{{ name = ..., formula = ... }}, not {_kind(act)}")
-            elif act not in ACTIVATION_NAMES and act in customs:
-                custom = customs[act]  # a custom activation defined on an earlier layer
-            elif act not in ACTIVATION_NAMES:
-                hint = difflib.get_close_matches(act, ACTIVATION_NAMES, n=1)
-                tip = f"did you mean '{hint[0]}'? " if hint else ""
-                raise self.fail(
-                    f"{key}.activation", f"unknown activation '{act[:40]}'; {tip}known: {', '.join(ACTIVATION_NAMES)}, "
-                    "or your own as { name = \"...\", formula = \"... x ...\" }"
-                )
-            if act in LAYER_ACTIVATIONS and not last:
-                raise self.fail(f"{key}.activation", f"{act} is allowed on the output layer only")
-            if act == "softmax" and len(neurons) < 2:
-                raise self.fail(f"{key}.activation", "softmax needs at least two output neurons")
-            bias = lt.get("bias", True)
-            if not isinstance(bias, bool):
-                raise self.fail(f"{key}.bias", f"must be true or false, not {_kind(bias)}")
-            layers.append(Layer(neurons, act, bias, custom))
+            except ScenarioError:
+                if isinstance(act.get("name", "custom"), str):
+                    customs.setdefault(act.get("name", "custom"), None)  # later layers may use it by name
+                raise
+            act = custom.name
+        elif not isinstance(act, str):
+            raise self.fail(f"{key}.activation", f"must be a name such as \"sigmoid\" or a table "
+                            f"{{ name = ..., formula = ... }}, not {_kind(act)}")
+        elif act not in ACTIVATION_NAMES and act in customs:
+            custom = customs[act]  # a custom activation defined on an earlier layer
+            if custom is None:
+                raise _Recorded()  # its definition has a problem, already recorded
+        elif act not in ACTIVATION_NAMES:
+            hint = difflib.get_close_matches(act, ACTIVATION_NAMES, n=1)
+            tip = f"did you mean '{hint[0]}'? " if hint else ""
+            raise self.fail(
+                f"{key}.activation", f"unknown activation {quote(act)}; {tip}known: {', '.join(ACTIVATION_NAMES)}, "
+                "or your own as { name = \"...\", formula = \"... x ...\" }"
+            )
+        if act in LAYER_ACTIVATIONS and not last:
+            raise self.fail(f"{key}.activation", f"{act} is allowed on the output layer only")
+        if act == "softmax" and neurons is not None and len(neurons) < 2:
+            raise self.fail(f"{key}.activation", "softmax needs at least two output neurons")
+        return act, custom
+
+    def network_names(self, inputs: tuple[str, ...], layers: tuple[Layer, ...]) -> bool:
+        """Every input and neuron name: not one nnstep uses, and not taken twice."""
+        before = len(self.problems)
         seen: dict[str, str] = {}
         for where, names in [("network.inputs", inputs)] + [
             (f"network.layers[{i}].neurons", L.neurons) for i, L in enumerate(layers)
         ]:
             for n in names:
                 if RESERVED.match(n):
-                    raise self.fail(where, f"'{n}' is a name nnstep uses itself "
-                                    "(L, y_pred, y_true, sum_*, d_*, w1, b1, ...)")
-                if n in seen:
-                    raise self.fail(where, f"duplicate name '{n}' (also in {seen[n]})")
-                seen[n] = where
-        loss = net["loss"]
+                    self.note(self.fail(where, f"{quote(n)} is a name nnstep uses itself "
+                                        "(L, y_pred, y_true, sum_*, d_*, w1, b1, ...)"))
+                elif n in seen:
+                    self.note(self.fail(where, f"duplicate name {quote(n)} (also in {self.show_key(seen[n])})"))
+                else:
+                    seen[n] = where
+        if len(self.problems) > before:
+            raise _Recorded()
+        return True
+
+    def op_name_clashes(self, inputs: tuple[str, ...], layers: tuple[Layer, ...]) -> None:
+        """Two different quantities of the program that would get the same op name
+        (``d_h_d_x_d_w1`` is both ∂h_d_x/∂w1 and ∂h/∂x_d_w1) share one slot: refuse them."""
+        seen: dict[str, PlannedName] = {}
+        for planned in planned_names(inputs, layers):
+            first = seen.setdefault(planned.name, planned)
+            if first is planned:
+                continue
+            layer = planned.layer if planned.layer is not None else first.layer
+            key = "network.inputs" if layer is None else f"network.layers[{layer}].neurons"
+            raise self.fail(key, f"the op name {quote(planned.name)} would stand for both {first.what} and "
+                            f"{planned.what}; rename {_neurons_of(first, planned)} "
+                            "(names with '_d_' in them can collide)")
+
+    def loss(self, loss: Any, layers: tuple[Layer, ...] | None) -> str:
         if not isinstance(loss, str):
             raise self.fail("network.loss", f"must be a string, not {_kind(loss)}")
         if loss not in LOSSES:
             hint = difflib.get_close_matches(loss, LOSSES, n=1)
             tip = f"did you mean '{hint[0]}'? " if hint else ""
-            raise self.fail("network.loss", f"unknown loss '{loss[:40]}'; {tip}known: {', '.join(LOSSES)}")
+            raise self.fail("network.loss", f"unknown loss {quote(loss)}; {tip}known: {', '.join(LOSSES)}")
+        if layers is None:
+            return loss
         out = layers[-1]
         if loss == "binary_cross_entropy" and (len(out.neurons) != 1 or out.activation != "sigmoid"
                                                or out.custom is not None):
             raise self.fail("network.loss", "binary_cross_entropy needs one sigmoid output neuron")
         if loss == "cross_entropy" and out.activation != "softmax":
             raise self.fail("network.loss", "cross_entropy needs a softmax output layer")
-        return inputs, tuple(layers), loss
+        return loss
 
     def formula(self, value: Any, key: str, names: tuple[str, ...] | frozenset[str]) -> tuple[str, Node]:
         """Parse a formula with the safe parser; its errors name this key."""
@@ -498,124 +699,22 @@ class _Validator:
             raise self.fail(key, exc.reason) from None
 
     def custom_activation(self, value: dict[str, Any], key: str,
-                          customs: dict[str, CustomActivation]) -> CustomActivation:
+                          customs: dict[str, CustomActivation | None]) -> CustomActivation:
         t = self.table(value, key, CUSTOM_ACTIVATION_KEYS)
         if "formula" not in t:
             raise self.fail(key, "missing key 'formula' (the activation written in x, e.g. \"x / (1 + abs(x))\")")
         name = self.ident(t.get("name", "custom"), f"{key}.name")
         if name in ACTIVATION_NAMES or name in FORMULA_FUNCTIONS:
-            raise self.fail(f"{key}.name", f"'{name}' is a built-in name; choose another (e.g. 'softsign')")
+            raise self.fail(f"{key}.name", f"{quote(name)} is a built-in name; choose another (e.g. 'softsign')")
         text, node = self.formula(t["formula"], f"{key}.formula", ("x",))
         if "x" not in names_in(node):
             raise self.fail(f"{key}.formula", "does not use x: an activation is a function of its input x")
         custom = CustomActivation(name, text, node)
-        if name in customs and customs[name].expr != node:
-            raise self.fail(f"{key}.name", f"another layer already defines '{name}' with a different formula")
+        earlier = customs.get(name)
+        if earlier is not None and earlier.expr != node:
+            raise self.fail(f"{key}.name", f"another layer already defines {quote(name)} with a different formula")
         customs[name] = custom
         return custom
-
-    def graph_names(self, value: Any, key: str, taken: dict[str, str], *, at_least: int) -> tuple[str, ...]:
-        items = self.array(value, key, max_len=MAX_GRAPH_NAMES)
-        if len(items) < at_least:
-            raise self.fail(key, "needs at least one trainable parameter (nnstep trains what it differentiates)")
-        names = tuple(self.ident(v, f"{key}[{i}]") for i, v in enumerate(items))
-        for n in names:
-            self.graph_name_ok(n, key, taken)
-        return names
-
-    def graph_name_ok(self, n: str, key: str, taken: dict[str, str]) -> None:
-        if GRAPH_RESERVED.match(n):
-            raise self.fail(key, f"'{n}' is a name nnstep uses itself (learn_rate, ypred, name, d_*)")
-        if n in FORMULA_FUNCTIONS:
-            raise self.fail(key, f"'{n}' is a function name; choose another name")
-        if n in taken:
-            raise self.fail(key, f"duplicate name '{n}' (also in {taken[n]})")
-        taken[n] = key
-
-    def graph(self, value: Any) -> Graph:
-        g = self.table(value, "graph", GRAPH_KEYS)
-        for required in ("parameters", "nodes"):
-            if required not in g:
-                raise self.fail("graph", f"missing key '{required}'")
-        taken: dict[str, str] = {}
-        inputs = self.graph_names(g.get("inputs", []), "graph.inputs", taken, at_least=0)
-        params = self.graph_names(g["parameters"], "graph.parameters", taken, at_least=1)
-        raw_nodes = g["nodes"]
-        if not isinstance(raw_nodes, dict):
-            raise self.fail("graph.nodes", f"must be a table of name = \"formula\" lines, not {_kind(raw_nodes)}")
-        if not raw_nodes:
-            raise self.fail("graph.nodes", "needs at least one formula")
-        if len(raw_nodes) > MAX_GRAPH_NAMES:
-            raise self.fail("graph.nodes", f"has {len(raw_nodes):,} formulas; at most {MAX_GRAPH_NAMES}")
-        for n in raw_nodes:
-            key = f"graph.nodes.{n}" if _IDENT_KEY.match(n) else "graph.nodes"
-            try:
-                check_identifier(n)
-            except FormulaError as exc:
-                raise self.fail(key, exc.reason) from None
-            self.graph_name_ok(n, key, taken)
-        order = list(raw_nodes)
-        nodes = []
-        for i, (n, text) in enumerate(raw_nodes.items()):
-            key = f"graph.nodes.{n}"
-            # parse against every name so that a node used too early gets its own message
-            text, expr = self.formula(text, key, frozenset(taken))
-            used = _ordered_names(expr)
-            later = [u for u in used if u in order[i:]]
-            if later:
-                what = "itself" if later[0] == n else f"'{later[0]}', which is defined below it"
-                raise self.fail(key, f"uses {what}: each formula may use only inputs, parameters "
-                                "and the formulas above it")
-            nodes.append(GraphNode(n, text, expr, used))
-        output = g.get("output", order[-1])
-        output = self.ident(output, "graph.output")
-        if output not in raw_nodes:
-            raise self.fail("graph.output", f"'{output}' is not one of the formulas in [graph.nodes] "
-                            f"({', '.join(order[:12])})")
-        # everything must lie on a path to the output
-        needed = {output}
-        for node in reversed(nodes):
-            if node.name in needed:
-                needed.update(node.reads)
-        for node in nodes:
-            if node.name not in needed:
-                where = "comes after the output" if order.index(node.name) > order.index(output) else \
-                    "is not used on the way to it"
-                raise self.fail(f"graph.nodes.{node.name}", f"'{node.name}' {where}: the output is "
-                                f"'{output}'; every formula must feed into it")
-        for key, names in (("graph.parameters", params), ("graph.inputs", inputs)):
-            for n in names:
-                if n not in needed:
-                    raise self.fail(key, f"'{n}' is not used by any formula leading to the output '{output}'")
-        graph = Graph(inputs, params, tuple(nodes), output)
-        from .graph import name_clash  # no SymPy needed: only names are planned
-
-        clash = name_clash(graph)
-        if clash:
-            raise self.fail("graph.nodes", clash)
-        return graph
-
-    def graph_samples(self, value: Any, inputs: tuple[str, ...]) -> tuple[Sample, ...]:
-        if value is None:
-            if inputs:
-                raise ScenarioError(f"missing [[samples]] (values for {', '.join(inputs)})",
-                                    file=self.label, key="samples")
-            return (Sample("#1", (), ()),)
-        rows = self.array(value, "samples", max_len=MAX_SAMPLES)
-        if not rows:
-            raise self.fail("samples", "needs at least one sample")
-        samples = []
-        for i, row in enumerate(rows):
-            key = f"samples[{i}]"
-            t = self.table(row, key, ("name", *inputs))
-            missing = [x for x in inputs if x not in t]
-            if missing:
-                raise self.fail(key, f"missing a value for input '{missing[0]}' "
-                                f"(each sample gives {', '.join(inputs)})")
-            name = self.string(t.get("name", f"#{i + 1}"), f"{key}.name")
-            xs = tuple(self.number(t[x], f"{key}.{x}") for x in inputs)
-            samples.append(Sample(name, xs, ()))
-        return tuple(samples)
 
     def neuron_names(self, value: Any, key: str, index: int, count: int) -> tuple[str, ...]:
         if isinstance(value, int) and not isinstance(value, bool):
@@ -630,53 +729,336 @@ class _Validator:
         names = self.array(value, key, max_len=MAX_NEURONS_PER_LAYER)
         if not names:
             raise self.fail(key, "needs at least one neuron")
-        return tuple(self.ident(v, f"{key}[{j}]") for j, v in enumerate(names))
+        out = self.each(names, self.ident, key)
+        if out is None:
+            raise _Recorded()
+        return out
 
-    def samples(self, value: Any, n_in: int, n_out: int, loss: str, out: Layer) -> tuple[Sample, ...]:
-        rows = self.array(value, "samples", max_len=MAX_SAMPLES)
+    def samples(self, value: Any, network: _Network) -> tuple[Sample, ...] | None:
+        rows = self.attempt(self.array, value, "samples", max_len=MAX_SAMPLES)
+        if rows is None:
+            return None
         if not rows:
-            raise self.fail("samples", "needs at least one sample")
-        samples = []
-        for i, row in enumerate(rows):
-            key = f"samples[{i}]"
-            t = self.table(row, key, SAMPLE_KEYS)
-            for required in ("x", "y"):
-                if required not in t:
-                    raise self.fail(key, f"missing key '{required}'")
-            name = self.string(t.get("name", f"#{i + 1}"), f"{key}.name")
-            xs = self.vector(t["x"], f"{key}.x", n_in, "inputs")
-            ys = self.vector(t["y"], f"{key}.y", n_out, "outputs")
-            if loss != "mse" and any(not 0.0 <= y <= 1.0 for y in ys):
-                raise self.fail(f"{key}.y", f"{loss} needs targets between 0 and 1")
-            samples.append(Sample(name, xs, ys))
-        return tuple(samples)
+            self.note(self.fail("samples", "needs at least one sample"))
+            return None
+        n_in = None if network.inputs is None else len(network.inputs)
+        n_out = None if network.shapes is None else len(network.shapes[-1].neurons)
+        out = [self.attempt(self.sample, row, i, n_in, n_out, network.loss) for i, row in enumerate(rows)]
+        return None if any(s is None for s in out) else tuple(out)  # type: ignore[arg-type]
 
-    def vector(self, value: Any, key: str, n: int, what: str) -> tuple[float, ...]:
-        if isinstance(value, int | float) and not isinstance(value, bool) and n == 1:
+    def sample_name(self, row: Any, i: int) -> str:
+        """A sample's name (default ``#1``, ``#2``, ...); a given one also labels its errors."""
+        if not isinstance(row, dict) or "name" not in row:
+            return f"#{i + 1}"
+        name = self.string(row["name"], f"samples[{i}].name")
+        self.sample_names[i] = name
+        return name
+
+    def sample(self, row: Any, i: int, n_in: int | None, n_out: int | None, loss: str | None) -> Sample:
+        key = f"samples[{i}]"
+        before = len(self.problems)
+        name = self.attempt(self.sample_name, row, i)
+        t = self.table(row, key, SAMPLE_KEYS)
+        for required in ("x", "y"):
+            if required not in t:
+                self.note(self.fail(key, f"missing key '{required}'"))
+        xs = self.attempt(self.vector, t["x"], f"{key}.x", n_in, "inputs") if "x" in t else None
+        ys = self.attempt(self.vector, t["y"], f"{key}.y", n_out, "outputs") if "y" in t else None
+        if ys is not None and loss not in (None, "mse") and any(not 0.0 <= y <= 1.0 for y in ys):
+            self.note(self.fail(f"{key}.y", f"{loss} needs targets between 0 and 1"))
+        if len(self.problems) > before or name is None or xs is None or ys is None:
+            raise _Recorded()
+        return Sample(name, xs, ys)
+
+    def vector(self, value: Any, key: str, n: int | None, what: str) -> tuple[float, ...]:
+        if isinstance(value, int | float) and not isinstance(value, bool) and n in (1, None):
             value = [value]
         items = self.array(value, key, max_len=MAX_NEURONS_PER_LAYER)
-        if len(items) != n:
+        if n is not None and len(items) != n:
             raise self.fail(key, f"has {len(items)} values but the network has {n} {what}")
-        return tuple(self.number(v, f"{key}[{j}]") for j, v in enumerate(items))
+        out = self.each(items, self.number, key)
+        if out is None:
+            raise _Recorded()
+        return out
 
-    def parameters(self, value: Any, known: set[str]) -> tuple[int, dict[str, float]]:
+    # -- parameters ------------------------------------------------------------------
+
+    def parameters(self, value: Any, known: tuple[str, ...] | None) -> tuple[int | None, dict[str, float] | None]:
+        """The seed and the given starting values; ``known`` is None when the parameter
+        names are unknown (a broken network), and then only the values are checked."""
         if not isinstance(value, dict):
-            raise self.fail("parameters", f"must be a table, not {_kind(value)}")
-        seed = 0
+            self.note(self.fail("parameters", f"must be a table, not {_kind(value)}"))
+            return None, None
+        seed: int | None = 0
         given: dict[str, float] = {}
+        before = len(self.problems)
         for k, v in value.items():
             key = f"parameters.{k}"
             if k == "seed":
-                seed = self.integer(v, key, 0, 2**32 - 1)
-            elif k in known:
-                given[k] = self.number(v, key)
+                seed = self.attempt(self.integer, v, key, 0, 2**32 - 1)
+            elif known is None or k in known:
+                x = self.attempt(self.number, v, key)
+                if x is not None:
+                    given[k] = x
             else:
-                ordered = sorted(known, key=lambda s: (s[0], int(s[1:]) if s[1:].isdigit() else 0))
-                hint = difflib.get_close_matches(k, ordered, n=1)
+                hint = difflib.get_close_matches(k, known, n=1)
                 tip = f"did you mean '{hint[0]}'? " if hint else ""
-                shown = ", ".join(ordered[:12]) + (", ..." if len(ordered) > 12 else "")
-                raise self.fail(key, f"the network has no parameter '{k[:40]}'; {tip}it has: seed, {shown}")
-        return seed, given
+                shown = ", ".join(known[:12]) + (", ..." if len(known) > 12 else "")
+                self.note(self.fail(key, f"the network has no parameter {quote(k)}; {tip}it has: seed, {shown}"))
+        return seed, (given if len(self.problems) == before else None)
+
+    # -- form 2: formula graphs -------------------------------------------------------
+
+    def graph_names(self, value: Any, key: str, taken: dict[str, str], *, at_least: int) -> tuple[str, ...]:
+        items = self.array(value, key, max_len=MAX_GRAPH_NAMES)
+        if len(items) < at_least:
+            raise self.fail(key, "needs at least one trainable parameter (nnstep trains what it differentiates)")
+        names = self.each(items, self.ident, key)
+        if names is None:
+            raise _Recorded()
+        before = len(self.problems)
+        for n in names:
+            self.attempt(self.graph_name_ok, n, key, taken)
+        if len(self.problems) > before:
+            raise _Recorded()
+        return names
+
+    def graph_name_ok(self, n: str, key: str, taken: dict[str, str]) -> None:
+        if GRAPH_RESERVED.match(n):
+            raise self.fail(key, f"{quote(n)} is a name nnstep uses itself (learn_rate, ypred, name, d_*)")
+        if n in FORMULA_FUNCTIONS:
+            raise self.fail(key, f"{quote(n)} is a function name; choose another name")
+        if n in taken:
+            raise self.fail(key, f"duplicate name {quote(n)} (also in {self.show_key(taken[n])})")
+        taken[n] = key
+
+    def graph(self, value: Any) -> Graph:
+        g = self.table(value, "graph", GRAPH_KEYS)
+        before = len(self.problems)
+        for required in ("parameters", "nodes"):
+            if required not in g:
+                self.note(self.fail("graph", f"missing key '{required}'"))
+        taken: dict[str, str] = {}
+        inputs = self.attempt(self.graph_names, g.get("inputs", []), "graph.inputs", taken, at_least=0)
+        params = self.attempt(self.graph_names, g["parameters"], "graph.parameters", taken, at_least=1) \
+            if "parameters" in g else None
+        # formulas are read only when every name they may use is known: a broken
+        # name would make each formula using it a second, dependent problem
+        names_ok = inputs is not None and params is not None
+        nodes = self.attempt(self.graph_nodes, g["nodes"], taken) if "nodes" in g and names_ok else None
+        if len(self.problems) > before or inputs is None or params is None or nodes is None:
+            raise _Recorded()
+        order = [n.name for n in nodes]
+        output = self.ident(g.get("output", order[-1]), "graph.output")
+        if output not in order:
+            raise self.fail("graph.output", f"{quote(output)} is not one of the formulas in [graph.nodes] "
+                            f"({', '.join(order[:12])})")
+        # everything must lie on a path to the output
+        needed = {output}
+        for node in reversed(nodes):
+            if node.name in needed:
+                needed.update(node.reads)
+        for node in nodes:
+            if node.name not in needed:
+                where = "comes after the output" if order.index(node.name) > order.index(output) else \
+                    "is not used on the way to it"
+                self.note(self.fail(f"graph.nodes.{node.name}", f"{quote(node.name)} {where}: the output is "
+                                    f"{quote(output)}; every formula must feed into it"))
+        for key, names in (("graph.parameters", params), ("graph.inputs", inputs)):
+            for n in names:
+                if n not in needed:
+                    self.note(self.fail(key, f"{quote(n)} is not used by any formula leading to the output "
+                                        f"{quote(output)}"))
+        if len(self.problems) > before:
+            raise _Recorded()
+        graph = Graph(inputs, params, nodes, output)
+        from .graph import name_clash  # no SymPy needed: only names are planned
+
+        clash = name_clash(graph)
+        if clash:
+            raise self.fail("graph.nodes", clash)
+        return graph
+
+    def graph_nodes(self, raw_nodes: Any, taken: dict[str, str]) -> tuple[GraphNode, ...]:
+        if not isinstance(raw_nodes, dict):
+            raise self.fail("graph.nodes", f"must be a table of name = \"formula\" lines, not {_kind(raw_nodes)}")
+        if not raw_nodes:
+            raise self.fail("graph.nodes", "needs at least one formula")
+        if len(raw_nodes) > MAX_GRAPH_NAMES:
+            raise self.fail("graph.nodes", f"has {len(raw_nodes):,} formulas; at most {MAX_GRAPH_NAMES}")
+        before = len(self.problems)
+        for n in raw_nodes:
+            key = f"graph.nodes.{n}" if _IDENT_KEY.match(n) else "graph.nodes"
+            try:
+                check_identifier(n)
+            except FormulaError as exc:
+                self.note(self.fail(key, exc.reason))
+                continue
+            self.attempt(self.graph_name_ok, n, key, taken)
+        if len(self.problems) > before:
+            raise _Recorded()
+        order = list(raw_nodes)
+        nodes = []
+        for i, (n, text) in enumerate(raw_nodes.items()):
+            node = self.attempt(self.graph_node, n, text, order[i:], frozenset(taken))
+            if node is not None:
+                nodes.append(node)
+        if len(self.problems) > before:
+            raise _Recorded()
+        return tuple(nodes)
+
+    def graph_node(self, n: str, text: Any, later: list[str], names: frozenset[str]) -> GraphNode:
+        key = f"graph.nodes.{n}"
+        # parse against every name so that a node used too early gets its own message
+        text, expr = self.formula(text, key, names)
+        used = _ordered_names(expr)
+        early = [u for u in used if u in later]
+        if early:
+            what = "itself" if early[0] == n else f"{quote(early[0])}, which is defined below it"
+            raise self.fail(key, f"uses {what}: each formula may use only inputs, parameters "
+                            "and the formulas above it")
+        return GraphNode(n, text, expr, used)
+
+    def graph_samples(self, value: Any, inputs: tuple[str, ...]) -> tuple[Sample, ...] | None:
+        if value is None:
+            if inputs:
+                self.note(ScenarioError(f"missing [[samples]] (values for {', '.join(inputs)})",
+                                        file=self.label, key="samples"))
+                return None
+            return (Sample("#1", (), ()),)
+        rows = self.attempt(self.array, value, "samples", max_len=MAX_SAMPLES)
+        if rows is None:
+            return None
+        if not rows:
+            self.note(self.fail("samples", "needs at least one sample"))
+            return None
+        out = [self.attempt(self.graph_sample, row, i, inputs) for i, row in enumerate(rows)]
+        return None if any(s is None for s in out) else tuple(out)  # type: ignore[arg-type]
+
+    def graph_sample(self, row: Any, i: int, inputs: tuple[str, ...]) -> Sample:
+        key = f"samples[{i}]"
+        before = len(self.problems)
+        name = self.attempt(self.sample_name, row, i)
+        t = self.table(row, key, ("name", *inputs))
+        missing = [x for x in inputs if x not in t]
+        if missing:
+            self.note(self.fail(key, f"missing a value for input {quote(missing[0])} "
+                                f"(each sample gives {', '.join(inputs)})"))
+        xs = tuple(self.attempt(self.number, t[x], f"{key}.{x}") for x in inputs if x in t)
+        if len(self.problems) > before or name is None or any(x is None for x in xs):
+            raise _Recorded()
+        return Sample(name, xs, ())  # type: ignore[arg-type]
+
+
+class _Recorded(ScenarioError):
+    """Raised by a check whose problems are already recorded: it only says "this part failed"."""
+
+    def __init__(self) -> None:
+        super().__init__("(recorded)")
+
+    @property
+    def errors(self) -> tuple[NNStepError, ...]:
+        return ()
+
+
+@dataclass(frozen=True, slots=True)
+class _Network:
+    """A ``[network]`` section as far as it is valid: None for each part with a problem."""
+
+    inputs: tuple[str, ...] | None
+    layers: tuple[Layer, ...] | None
+    loss: str | None
+    shapes: tuple[Layer, ...] | None  # each layer's neurons and bias, even where its activation is wrong
+
+
+_POSITION = re.compile(r"\[(\d+)\](\.)?")
+
+
+def _show_number(value: int | float) -> str:
+    """A number from a file for an error message, short however long it is."""
+    if isinstance(value, int) and abs(value) >= 10**15:
+        digits = int(abs(value).bit_length() * math.log10(2)) + 1
+        return f"a{' negative' if value < 0 else ''} number of about {digits:,} digits"
+    return f"{value:,}" if isinstance(value, int) else f"{value:g}"
+
+
+# --------------------------------------------------------------------------- op names, without a program
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedName:
+    """One name a layered network's program will hold, and what it stands for."""
+
+    name: str
+    what: str  # for a message: "∂h_d_x/∂w1", "the input 'x1'"
+    neuron: str | None = None  # the neuron that makes it, if any
+    layer: int | None = None  # that neuron's layer (0-based)
+
+
+def planned_names(inputs: tuple[str, ...], layers: tuple[Layer, ...]) -> list[PlannedName]:
+    """Every name the program of this network holds (inputs, targets, parameters and
+    the ops' results; updates write their parameter's own name), in program order.
+
+    It follows :mod:`nnstep.program`'s builder with the naming functions of
+    :mod:`nnstep.names`; a test checks that the two agree."""
+    outputs = layers[-1].neurons
+    single = len(outputs) == 1
+    neurons = _wire(inputs, layers)
+
+    def pname(unit: str) -> str:
+        return naming.OUTPUT_PARTIAL if single and unit == outputs[0] else unit
+
+    out = [PlannedName(x, f"the input {quote(x)}") for x in inputs]
+    out += [PlannedName(t, "a target") for t in naming.target_names(outputs)]
+    out.append(PlannedName(naming.LEARN_RATE, "the learning rate"))
+    out += [PlannedName(p, f"the parameter {p}") for p in _parameter_names(neurons)]
+    for n in neurons:
+        out.append(PlannedName(naming.sum_name(n.name), f"the sum of neuron {quote(n.name)}", n.name, n.layer))
+        out.append(PlannedName(n.name, f"the neuron {quote(n.name)}", n.name, n.layer))
+    if single:
+        out.append(PlannedName(naming.OUTPUT_VALUE, "the output"))
+    out.append(PlannedName(naming.LOSS, "the loss"))
+    for o in outputs:
+        out.append(PlannedName(naming.total_name(pname(o)), f"∂L/∂{pname(o)}", o, len(layers) - 1))
+    by_layer: list[list[Neuron]] = [[] for _ in layers]
+    for n in neurons:
+        by_layer[n.layer].append(n)
+    for li in range(len(layers) - 1, -1, -1):
+        softmax = layers[li].activation == "softmax"
+        if softmax:
+            for n in by_layer[li]:
+                for m in by_layer[li]:
+                    wrt = naming.sum_name(m.name)
+                    out.append(PlannedName(naming.partial_name(n.name, wrt), f"∂{n.name}/∂{wrt}", n.name, li))
+        for n in by_layer[li]:
+            of = pname(naming.sum_name(n.name) if softmax else n.name)
+            wrts = [w for w, _ in n.weights] + ([n.bias] if n.bias else [])
+            if li > 0:
+                wrts += [a for _, a in n.weights]
+            for wrt in wrts:
+                out.append(PlannedName(naming.partial_name(of, wrt), f"∂{of}/∂{wrt}", n.name, li))
+    for li in range(len(layers) - 1, -1, -1):
+        softmax = layers[li].activation == "softmax"
+        for n in by_layer[li]:
+            if softmax or li < len(layers) - 1:
+                unit = pname(naming.sum_name(n.name) if softmax else n.name)
+                out.append(PlannedName(naming.total_name(unit), f"∂L/∂{unit} (total)", n.name, li))
+            for p in [w for w, _ in n.weights] + ([n.bias] if n.bias else []):
+                out.append(PlannedName(naming.total_name(p), f"∂L/∂{p} (total)", n.name, li))
+    return out
+
+
+def _neurons_of(a: PlannedName, b: PlannedName) -> str:
+    """Which names to rename to end a clash between two planned names."""
+    who = list(dict.fromkeys(n for n in (a.neuron, b.neuron) if n is not None))
+    return " or ".join(f"the neuron {quote(n)}" for n in who) if who else "an input or neuron"
+
+
+def _parameter_names(neurons: tuple[Neuron, ...]) -> tuple[str, ...]:
+    """All weights in number order, then all biases."""
+    ws = [w for n in neurons for w, _ in n.weights]
+    bs = [n.bias for n in neurons if n.bias]
+    return (*ws, *bs)
 
 
 _IDENT_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -26,24 +27,24 @@ CASES = [
     ("unknown-top", "nmae = 'x'\n" + GOOD, "nmae", ["did you mean 'name'"], 1),
     ("unknown-layer-key", variant('activation = "sigmoid" },\n  { neurons = ["o1"]',
                                   'activaton = "sigmoid" },\n  { neurons = ["o1"]'),
-     "network.layers[0].activaton", ["did you mean 'activation'"], 9),
+     "network.layers #1: activaton", ["did you mean 'activation'"], 9),
     ("type", variant("epochs = 1000", "epochs = \"many\""), "training.epochs", ["whole number"], 21),
     ("activation", variant('{ neurons = ["o1"], activation = "sigmoid" }', '{ neurons = ["o1"], activation = "sigmoud" }'),
-     "network.layers[1].activation", ["unknown activation", "did you mean 'sigmoid'"], 10),
+     "network.layers #2: activation", ["unknown activation", "did you mean 'sigmoid'"], 10),
     ("loss", variant('loss = "mse"', 'loss = "mae"'), "network.loss", ["unknown loss", "mse"], 12),
-    ("x-length", variant("x = [25, 6]", "x = [25, 6, 1]"), "samples[1].x", ["3 values", "2 inputs"], 30),
+    ("x-length", variant("x = [25, 6]", "x = [25, 6, 1]"), "samples #2 (Bob): x", ["3 values", "2 inputs"], 30),
     ("y-length", variant("y = [0]\n\n[[samples]]\nname = \"Charlie\"", "y = [0, 1]\n\n[[samples]]\nname = \"Charlie\""),
-     "samples[1].y", ["2 values", "1 outputs"], 31),
+     "samples #2 (Bob): y", ["2 values", "1 outputs"], 31),
     ("softmax-hidden", variant('{ neurons = ["h1", "h2"], activation = "sigmoid" }', '{ neurons = ["h1", "h2"], activation = "softmax" }'),
-     "network.layers[0].activation", ["output layer only"], 9),
+     "network.layers #1: activation", ["output layer only"], 9),
     ("param", variant("seed = 0", "seed = 0\nw7 = 1.0"), "parameters.w7", ["no parameter 'w7'"], 18),
-    ("duplicate", variant('["h1", "h2"]', '["h1", "h1"]'), "network.layers[0].neurons", ["duplicate name 'h1'"], 9),
-    ("clash", variant('["h1", "h2"]', '["h1", "x1"]'), "network.layers[0].neurons", ["duplicate name 'x1'"], 9),
-    ("identifier", variant('["h1", "h2"]', '["h1", "h-2"]'), "network.layers[0].neurons[1]", ["plain"], 9),
-    ("dunder", variant('["h1", "h2"]', '["h1", "__class__"]'), "network.layers[0].neurons[1]", ["double underscore"], 9),
-    ("keyword", variant('["h1", "h2"]', '["h1", "lambda"]'), "network.layers[0].neurons[1]", ["keyword"], 9),
-    ("reserved", variant('["h1", "h2"]', '["h1", "L"]'), "network.layers[0].neurons", ["nnstep uses itself"], 9),
-    ("nan", variant("x = [-2, -1]", "x = [nan, -1]"), "samples[0].x[0]", ["finite"], 25),
+    ("duplicate", variant('["h1", "h2"]', '["h1", "h1"]'), "network.layers #1: neurons", ["duplicate name 'h1'"], 9),
+    ("clash", variant('["h1", "h2"]', '["h1", "x1"]'), "network.layers #1: neurons", ["duplicate name 'x1'"], 9),
+    ("identifier", variant('["h1", "h2"]', '["h1", "h-2"]'), "network.layers #1: neurons #2", ["plain"], 9),
+    ("dunder", variant('["h1", "h2"]', '["h1", "__class__"]'), "network.layers #1: neurons #2", ["double underscore"], 9),
+    ("keyword", variant('["h1", "h2"]', '["h1", "lambda"]'), "network.layers #1: neurons #2", ["keyword"], 9),
+    ("reserved", variant('["h1", "h2"]', '["h1", "L"]'), "network.layers #1: neurons", ["nnstep uses itself"], 9),
+    ("nan", variant("x = [-2, -1]", "x = [nan, -1]"), "samples #1 (Alice): x #1", ["finite"], 25),
     ("inf-param", variant("seed = 0", "seed = 0\nw1 = inf"), "parameters.w1", ["finite"], 18),
     ("no-samples", "samples = []\n" + GOOD.split("[[samples]]")[0], "samples", ["at least one sample"], 1),
     ("lr", variant("learning_rate = 0.1", "learning_rate = 0"), "training.learning_rate", ["positive"], 20),
@@ -108,3 +109,67 @@ def test_check_good_files():
     res = subprocess.run([sys.executable, "-m", "nnstep", "check", str(ROOT / "scenarios" / "note-network.toml")],
                          capture_output=True, text=True, cwd=ROOT)
     assert res.returncode == 0 and res.stdout.strip().endswith("ok")
+
+
+# --------------------------------------------------------------------------- every problem, one line each
+
+THREE_PROBLEMS = (variant('{ neurons = ["o1"], activation = "sigmoid" }', '{ neurons = ["o1"], activation = "sigmoud" }')
+                  .replace("x = [25, 6]", "x = [25, nan]")
+                  .replace("seed = 0", "seed = 0\nw10 = 1.5"))
+
+
+def _line_of(text: str, piece: str) -> int:
+    return next(i for i, ln in enumerate(text.splitlines(), 1) if piece in ln)
+
+
+def test_every_independent_problem_is_reported():
+    with pytest.raises(nnstep.ScenarioError) as info:
+        parse_scenario(THREE_PROBLEMS, "bad.toml")
+    err = info.value
+    assert len(err.errors) == 3
+    assert str(err) == "\n".join(str(e) for e in err.errors)
+    got = {(e.line, e.key) for e in err.errors}
+    assert got == {
+        (_line_of(THREE_PROBLEMS, "sigmoud"), "network.layers #2: activation"),
+        (_line_of(THREE_PROBLEMS, "nan"), "samples #2 (Bob): x #2"),
+        (_line_of(THREE_PROBLEMS, "w10"), "parameters.w10"),
+    }
+    # the error a one-error view shows is the first one found
+    assert (err.file, err.line, err.key, err.reason) == (
+        err.errors[0].file, err.errors[0].line, err.errors[0].key, err.errors[0].reason)
+
+
+def test_cli_check_prints_three_located_lines_for_three_problems(tmp_path):
+    f = tmp_path / "three.toml"
+    f.write_text(THREE_PROBLEMS)
+    good = ROOT / "scenarios" / "note-network.toml"
+    res = subprocess.run([sys.executable, "-m", "nnstep", "check", str(f), str(good)], capture_output=True,
+                         text=True, cwd=ROOT, timeout=60)
+    assert res.returncode == 2
+    assert res.stdout.strip() == f"{good}: ok"
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 3 and "Traceback" not in res.stderr
+    parsed = [re.fullmatch(rf"{re.escape(str(f))}:(\d+): (.+)", ln) for ln in lines]
+    assert all(parsed), lines
+    text_lines = THREE_PROBLEMS.splitlines()
+    words = {"network.layers #2: activation": "sigmoud", "samples #2 (Bob): x #2": "nan", "parameters.w10": "w10"}
+    for m in parsed:
+        line, rest = int(m.group(1)), m.group(2)
+        key = next(k for k in words if rest.startswith(f"{k}: "))
+        word, reason = words.pop(key), rest[len(key) + 2:]
+        assert word in text_lines[line - 1] and reason
+
+
+def test_dependent_problems_are_not_reported_twice():
+    # a broken input name: the samples' x are not checked against it, the parameters not named from it
+    text = variant('inputs = ["x1", "x2"]', 'inputs = ["x-1", "x2"]').replace("x = [25, 6]", "x = [25, 6, 7]")
+    with pytest.raises(nnstep.ScenarioError) as info:
+        parse_scenario(text, "bad.toml")
+    assert [e.key for e in info.value.errors] == ["network.inputs #1"]
+    # a custom activation with a problem, used again by name on the next layer: one problem
+    text = variant('{ neurons = ["h1", "h2"], activation = "sigmoid" }',
+                   '{ neurons = ["h1", "h2"], activation = { name = "soft", formula = "x * y" } }').replace(
+        '{ neurons = ["o1"], activation = "sigmoid" }', '{ neurons = ["o1"], activation = "soft" }')
+    with pytest.raises(nnstep.ScenarioError) as info:
+        parse_scenario(text, "bad.toml")
+    assert [e.key for e in info.value.errors] == ["network.layers #1: activation.formula"]
