@@ -11,6 +11,7 @@ import pytest
 
 import nnstep
 from nnstep.scenario import parse_scenario
+from nnstep.text import is_visible, visible
 
 ROOT = Path(__file__).resolve().parents[1]
 GOOD = (ROOT / "scenarios" / "note-network.toml").read_text()
@@ -173,3 +174,57 @@ def test_dependent_problems_are_not_reported_twice():
     with pytest.raises(nnstep.ScenarioError) as info:
         parse_scenario(text, "bad.toml")
     assert [e.key for e in info.value.errors] == ["network.layers #1: activation.formula"]
+
+
+# --------------------------------------------------------------------------- control characters
+
+CORPUS = sorted((ROOT / "tests" / "corpus" / "bad").glob("*.toml"))
+UNSAFE = ["\x1b", "\x07", "\x9b", "\u202e", "\u200b", "\u2066", "\x7f", "\r"]
+
+
+@pytest.mark.parametrize("char", UNSAFE, ids=[f"U+{ord(c):04X}" for c in UNSAFE])
+@pytest.mark.parametrize("where", ["name", "description", "sample"])
+def test_free_text_with_control_or_invisible_characters_is_refused(where, char):
+    toml_char = f"\\u{ord(char):04x}"  # written as a TOML escape: raw control characters are not TOML
+    old, key = {"name": ('name = "The note', "name"), "description": ('description = "Gender', "description"),
+                "sample": ('name = "Bob', "samples #2: name")}[where]
+    text = variant(old, f"{old}{toml_char}]52;c;ZWNobw=={toml_char}")
+    with pytest.raises(nnstep.ScenarioError) as info:
+        parse_scenario(text, "bad.toml")
+    err = info.value
+    assert err.key == key and err.line == _line_of(text, toml_char), str(err)
+    assert "control or invisible character" in err.reason and f"'{visible(char)}'" in err.reason
+    assert is_visible(str(err))
+
+
+def test_descriptions_may_span_lines_and_names_may_not():
+    text = variant('description = "Gender', 'description = """Two lines:\nGender') \
+        .replace('Diana; sigmoid 2-2-1, MSE, learning rate 0.1, 1000 epochs."',
+                 'Diana; sigmoid 2-2-1, MSE, learning rate 0.1, 1000 epochs."""')
+    sc = parse_scenario(text, "ok.toml")
+    assert sc.description.startswith("Two lines:\nGender")
+    with pytest.raises(nnstep.ScenarioError, match="control or invisible character '\\\\n'"):
+        parse_scenario(variant('name = "Bob"', 'name = "B\\nob"'), "bad.toml")
+
+
+def test_quoted_file_text_is_escaped_and_cut_short():
+    act = "sig\\u001b]52;c;" + "A" * 5000 + "\\u0007"  # TOML escapes for ESC ... BEL
+    text = variant('{ neurons = ["o1"], activation = "sigmoid" }', '{ neurons = ["o1"], activation = "' + act + '" }')
+    with pytest.raises(nnstep.ScenarioError) as info:
+        parse_scenario(text, "bad.toml")
+    reason = info.value.reason
+    assert "'sig\\x1b]52;c;AAA" in reason and "…'" in reason and len(str(info.value)) < 300
+    assert is_visible(str(info.value))
+
+
+def test_check_never_prints_raw_control_characters():
+    res = subprocess.run([sys.executable, "-m", "nnstep", "check", *map(str, CORPUS)], capture_output=True,
+                         cwd=ROOT, timeout=300)
+    assert res.returncode == 2
+    err = res.stderr.decode("utf-8")
+    assert "Traceback" not in err
+    for line in err.splitlines():
+        assert is_visible(line), line
+    # the hostile files are in the corpus, and their text is shown escaped
+    assert "'sig\\x1b]52;c;ZWNobyBvd25lZAo=\\x07moid'" in err
+    assert "parameters.w1\\u202e: the network has no parameter 'w1\\u202e'" in err
