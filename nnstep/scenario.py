@@ -666,7 +666,8 @@ class _Validator:
             first = seen.setdefault(planned.name, planned)
             if first is planned:
                 continue
-            layer = planned.layer if planned.layer is not None else first.layer
+            layers_of = [x.layer for x in (first, planned) if x.layer is not None]
+            layer = max(layers_of) if layers_of else None  # where the second of the two is declared
             key = "network.inputs" if layer is None else f"network.layers[{layer}].neurons"
             raise self.fail(key, f"the op name {quote(planned.name)} would stand for both {first.what} and "
                             f"{planned.what}; rename {_neurons_of(first, planned)} "
@@ -1050,8 +1051,9 @@ def planned_names(inputs: tuple[str, ...], layers: tuple[Layer, ...]) -> list[Pl
 
 def _neurons_of(a: PlannedName, b: PlannedName) -> str:
     """Which names to rename to end a clash between two planned names."""
-    who = list(dict.fromkeys(n for n in (a.neuron, b.neuron) if n is not None))
-    return " or ".join(f"the neuron {quote(n)}" for n in who) if who else "an input or neuron"
+    who = list(dict.fromkeys((x.neuron, x.layer) for x in (a, b) if x.neuron is not None and x.layer is not None))
+    named = [f"the neuron {quote(n)} (layer {layer + 1})" for n, layer in who]
+    return " or ".join(named) if named else "an input or neuron"
 
 
 def _parameter_names(neurons: tuple[Neuron, ...]) -> tuple[str, ...]:
