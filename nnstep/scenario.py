@@ -207,15 +207,24 @@ def resolve(name_or_path: str | Path | None) -> Path:
         name_or_path = DEFAULT_SCENARIO
     text = str(name_or_path)
     path = Path(text)
-    if path.exists() or "/" in text or text.endswith(".toml"):
+    if "/" in text or text.endswith(".toml") or _exists(path):
         return path
     candidate = scenario_dir() / f"{text}.toml"
-    if candidate.exists():
+    if _exists(candidate):
         return candidate
     names = [p.stem for p in bundled()]
     hint = difflib.get_close_matches(text, names, n=1)
     more = f"; did you mean '{hint[0]}'?" if hint else f" (bundled: {', '.join(names)})"
     raise ScenarioError(f"no such file or bundled scenario{more}", file=text)
+
+
+def _exists(path: Path) -> bool:
+    """Whether something is at ``path``; odd paths (too long, NUL bytes, ...) are not there."""
+    try:
+        os.stat(path)
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 def load_scenario(name_or_path: str | Path | None = None) -> Scenario:
@@ -323,8 +332,8 @@ def parse_scenario(data: bytes | str, label: str = "<scenario>") -> Scenario:
     except ValueError:  # Python's limit on converting long decimal integers
         long = _LONG_INTEGER.search(text)
         line = text.count("\n", 0, long.start()) + 1 if long else None
-        raise ScenarioError(f"a number with more than {MAX_INTEGER_DIGITS:,} digits; numbers must be "
-                            "finite floats", file=label, line=line) from None
+        raise ScenarioError(f"a whole number with more than {MAX_INTEGER_DIGITS:,} digits, more than TOML "
+                            "can read (numbers must fit in a float)", file=label, line=line) from None
     return _Validator(raw, text, label).scenario()
 
 
