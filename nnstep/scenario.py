@@ -45,6 +45,7 @@ MAX_PARAMETERS = 20_000
 MAX_SAMPLES = 20_000
 MAX_EPOCHS = 10_000_000
 MAX_GRAPH_NAMES = 256  # inputs, parameters and nodes of a formula graph, each
+MAX_NESTING = 32  # tables and arrays inside each other (a scenario needs 4)
 MAX_INTEGER_DIGITS = sys.get_int_max_str_digits()  # Python's limit; TOML cannot read longer integers
 
 # Names the program itself uses; a neuron or input must not take them.
@@ -328,13 +329,27 @@ def parse_scenario(data: bytes | str, label: str = "<scenario>") -> Scenario:
             raise ScenarioError(reason, file=label, line=int(m.group(1))) from None
         raise ScenarioError(f"TOML syntax error: {reason}", file=label) from None
     except RecursionError:
-        raise ScenarioError("TOML nests too deeply", file=label) from None
+        raise ScenarioError(f"TOML nests more than {MAX_NESTING} levels deep", file=label) from None
     except ValueError:  # Python's limit on converting long decimal integers
         long = _LONG_INTEGER.search(text)
         line = text.count("\n", 0, long.start()) + 1 if long else None
         raise ScenarioError(f"a whole number with more than {MAX_INTEGER_DIGITS:,} digits, more than TOML "
                             "can read (numbers must fit in a float)", file=label, line=line) from None
+    if _nesting(raw) > MAX_NESTING:
+        raise ScenarioError(f"TOML nests more than {MAX_NESTING} levels deep", file=label)
     return _Validator(raw, text, label).scenario()
+
+
+def _nesting(value: Any) -> int:
+    """How deeply tables and arrays nest in parsed TOML (the top table is level 1)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth)
+            if depth <= MAX_NESTING:
+                stack.extend((v, depth + 1) for v in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 # --------------------------------------------------------------------------- validation

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -228,3 +229,49 @@ def test_check_never_prints_raw_control_characters():
     # the hostile files are in the corpus, and their text is shown escaped
     assert "'sig\\x1b]52;c;ZWNobyBvd25lZAo=\\x07moid'" in err
     assert "parameters.w1\\u202e: the network has no parameter 'w1\\u202e'" in err
+
+
+# --------------------------------------------------------------------------- counting from 1
+
+
+def test_positions_in_error_keys_count_from_1_with_one_spelling():
+    keys = []
+    for path in CORPUS:
+        try:
+            nnstep.load_scenario(path)
+        except nnstep.ScenarioError as exc:
+            keys += [e.key for e in exc.errors if e.key]
+    assert not [k for k in keys if re.search(r"\[\d+\]", k)]  # no 0-based index left
+    positions = [k for k in keys if "#" in k]
+    assert len(positions) > 20
+    for k in positions:
+        assert re.fullmatch(r"[\w.]+ #[1-9]\d*( \([^)]*\))?(: [\w.]+( #[1-9]\d*)?)*(: [\w.\\-]+)?", k), k
+
+
+def test_the_readme_check_example_is_what_check_prints(tmp_path):
+    readme = (ROOT / "README.md").read_text()
+    shown = next(ln for ln in readme.splitlines() if ln.startswith("bad.toml:"))
+    (tmp_path / "bad.toml").write_text(dict((c[0], c[1]) for c in CASES)["activation"])
+    res = subprocess.run([sys.executable, "-m", "nnstep", "check", "bad.toml"], capture_output=True, text=True,
+                         cwd=tmp_path, timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert res.returncode == 2 and res.stderr.splitlines() == [shown]
+
+
+def test_the_docs_errors_example_is_what_check_prints(tmp_path):
+    docs = (ROOT / "docs" / "scenarios.md").read_text()
+    section = docs.split("## Errors", 1)[1]
+    shown = [ln for ln in section.split("```", 2)[1].splitlines() if ln.startswith("bad.toml:")]
+    (tmp_path / "bad.toml").write_text(THREE_PROBLEMS)
+    res = subprocess.run([sys.executable, "-m", "nnstep", "check", "bad.toml"], capture_output=True, text=True,
+                         cwd=tmp_path, timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert res.returncode == 2 and res.stderr.splitlines() == shown
+
+
+def test_toml_nesting_is_bounded():
+    ok = "a = " + "[" * 31 + "]" * 31 + "\n" + GOOD  # the top table and 31 arrays: 32 levels
+    with pytest.raises(nnstep.ScenarioError) as info:
+        parse_scenario(ok, "bad.toml")
+    assert info.value.key == "a"  # read fine: only the unknown key is wrong
+    for depth in (32, 5000):
+        with pytest.raises(nnstep.ScenarioError, match="nests more than 32 levels deep"):
+            parse_scenario("a = " + "[" * depth + "]" * depth + "\n" + GOOD, "bad.toml")
