@@ -275,3 +275,14 @@ def test_toml_nesting_is_bounded():
     for depth in (32, 5000):
         with pytest.raises(nnstep.ScenarioError, match="nests more than 32 levels deep"):
             parse_scenario("a = " + "[" * depth + "]" * depth + "\n" + GOOD, "bad.toml")
+
+
+def test_the_tui_error_view_lists_every_problem():
+    from nnstep.tui.components.errors import error_text
+
+    with pytest.raises(nnstep.ScenarioError) as info:
+        parse_scenario(THREE_PROBLEMS, "bad.toml")
+    shown = error_text(info.value).plain
+    first, *others = info.value.errors
+    assert first.reason in shown and first.key in shown
+    assert all(f"also   {e}" in shown for e in others) and len(others) == 2
