@@ -286,3 +286,27 @@ def test_the_tui_error_view_lists_every_problem():
     first, *others = info.value.errors
     assert first.reason in shown and first.key in shown
     assert all(f"also   {e}" in shown for e in others) and len(others) == 2
+
+
+def test_too_many_parameters_are_counted_before_any_is_named(monkeypatch):
+    import nnstep.scenario.network as network_checks
+    from nnstep.scenario import bundled
+
+    for path in bundled():  # the count is the number of parameters a scenario has
+        sc = nnstep.load_scenario(path)
+        if sc.graph is None:
+            assert network_checks.parameter_count(len(sc.inputs), sc.layers) == len(sc.parameter_names)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("names planned for a network over the limit")
+
+    monkeypatch.setattr(network_checks, "planned_names", refuse)
+    monkeypatch.setattr(network_checks, "wire", refuse)
+    huge = variant('{ neurons = ["h1", "h2"], activation = "sigmoid" },',
+                   '{ neurons = 512 }, ' * 14 + '{ neurons = ["h1", "h2"], activation = "sigmoid" },')
+    with pytest.raises(nnstep.ScenarioError) as info:
+        parse_scenario(huge, "bad.toml")
+    assert [e.key for e in info.value.errors] == ["network.layers"]
+    widths = [2] + [512] * 14 + [2, 1]  # inputs, then the 16 layers
+    weights_and_biases = sum(n * (m + 1) for m, n in zip(widths, widths[1:]))
+    assert f"has {weights_and_biases:,} parameters; at most 20,000" in info.value.reason

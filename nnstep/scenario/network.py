@@ -19,6 +19,7 @@ from .model import (
     LOSSES,
     MAX_LAYERS,
     MAX_NEURONS_PER_LAYER,
+    MAX_PARAMETERS,
     NETWORK_KEYS,
     RESERVED,
     CustomActivation,
@@ -37,6 +38,16 @@ class NetworkParts:
     layers: tuple[Layer, ...] | None
     loss: str | None
     shapes: tuple[Layer, ...] | None  # each layer's neurons and bias, even where its activation is wrong
+    too_big: bool = False  # more parameters than allowed (already reported)
+
+
+def parameter_count(inputs: int, layers: tuple[Layer, ...]) -> int:
+    """How many weights and biases a network has, without naming them."""
+    count, prev = 0, inputs
+    for layer in layers:
+        count += len(layer.neurons) * (prev + (1 if layer.bias else 0))
+        prev = len(layer.neurons)
+    return count
 
 
 class NetworkChecks(Checker):
@@ -56,12 +67,19 @@ class NetworkChecks(Checker):
         inputs = self.attempt(self.network_inputs, net["inputs"]) if "inputs" in net else None
         layers = self.layers(net["layers"]) if "layers" in net else None
         loss = self.attempt(self.loss, net["loss"], layers) if "loss" in net else None
-        if inputs is not None and layers is not None:
+        shapes = None if not self.shapes or any(x is None for x in self.shapes) else tuple(self.shapes)
+        too_big = False
+        if inputs is not None and shapes is not None:
+            # counted before anything is made per parameter: a hostile file may ask for millions
+            count = parameter_count(len(inputs), shapes)
+            too_big = count > MAX_PARAMETERS
+            if too_big:
+                self.note(self.fail("network.layers", f"has {count:,} parameters; at most {MAX_PARAMETERS:,}"))
+        if inputs is not None and layers is not None and not too_big:
             names_ok = self.attempt(self.network_names, inputs, layers)
             if names_ok is not None:
                 self.attempt(self.op_name_clashes, inputs, layers)
-        shapes = None if not self.shapes or any(x is None for x in self.shapes) else tuple(self.shapes)
-        return NetworkParts(inputs, layers, loss, shapes)  # type: ignore[arg-type]
+        return NetworkParts(inputs, layers, loss, shapes, too_big)  # type: ignore[arg-type]
 
     def network_inputs(self, value: Any) -> tuple[str, ...]:
         items = self.array(value, "network.inputs", max_len=MAX_NEURONS_PER_LAYER)

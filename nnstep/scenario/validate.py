@@ -10,7 +10,7 @@ from typing import Any
 
 from ..errors import ScenarioError, raise_all
 from .graph import GraphChecks
-from .model import MAX_PARAMETERS, TOP_KEYS, Layer, Sample, Scenario, parameter_order, wire
+from .model import TOP_KEYS, Layer, Sample, Scenario, parameter_order, wire
 from .network import NetworkChecks
 from .parameters import ParameterChecks
 from .samples import SampleChecks
@@ -50,12 +50,9 @@ class Validator(NetworkChecks, GraphChecks, SampleChecks, ParameterChecks):
         known: tuple[str, ...] | None = None
         if graph is not None:
             known = graph.parameters
-        elif network is not None and network.inputs is not None and network.shapes is not None:
+        elif network is not None and network.inputs is not None and network.shapes is not None \
+                and not network.too_big:
             known = parameter_order(wire(network.inputs, network.shapes))
-            if len(known) > MAX_PARAMETERS:
-                self.note(self.fail("network.layers", f"has {len(known):,} parameters; at most "
-                                    f"{MAX_PARAMETERS:,}"))
-                known = None
         seed, given = self.parameters(raw.get("parameters", {}), known)
         raise_all(self.problems)
         assert name is not None and description is not None and lr is not None and epochs is not None
