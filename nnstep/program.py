@@ -20,13 +20,13 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .activations import ACTIVATIONS, Activation, activation_expr, custom_activation
 from .errors import ScenarioError
 from .expr import Binary, Call, Name, Node, Num, Unary, tree_size
 from .kernels import Kernel, compile_kernels
+from .names import partial_name, total_name
 from .scenario import Layer, Neuron, Scenario
 
 if TYPE_CHECKING:
@@ -181,23 +181,10 @@ def op_count(sc: Scenario) -> int:
 
 def build_error(sc: Scenario, key: str, reason: str) -> ScenarioError:
     """A problem found while building a loaded scenario's program, located like the
-    loader's errors (file, line of ``key``, key) and kept to one readable line."""
-    from .scenario import MAX_FILE_BYTES, _Validator
-    from .text import visible
+    loader's errors (file, line of ``key``, key counting from 1) and kept to one readable line."""
+    from .scenario import located_error
 
-    reason = visible(reason)
-    if len(reason) > 300:
-        reason = reason[:297] + "..."
-    line = None
-    try:
-        path = Path(sc.source)
-        if path.is_file():
-            with path.open("rb") as fh:
-                text = fh.read(MAX_FILE_BYTES).decode("utf-8", "replace")
-            line = _Validator({}, text, sc.source).locate(key)
-    except (OSError, ValueError):
-        pass
-    return ScenarioError(reason, file=sc.source, line=line, key=key)
+    return located_error(sc, key, reason)
 
 
 # --------------------------------------------------------------------------- builder
@@ -392,7 +379,7 @@ class _Builder:
         count = len(self.sc.outputs)
         one = Num(1.0)
         for t, o in zip(self.targets, self.sc.outputs):
-            p, name = self.vname(o), f"d_L_d_{self.pname(o)}"
+            p, name = self.vname(o), total_name(self.pname(o))
             y, q = Name(t), Name(p)
             if self.sc.loss == "mse":
                 numeric: Node = Binary("*", Num(-2.0), Binary("-", y, q))
@@ -445,7 +432,7 @@ class _Builder:
         if not first_layer:
             items += [(a, w, "input") for w, a in n.weights]
         for wrt, other, what in items:
-            name = f"d_{of}_d_{wrt}"
+            name = partial_name(of, wrt)
             if what == "bias":
                 code = dcode or "1"
                 numeric = deriv or Num(1.0)
@@ -463,7 +450,7 @@ class _Builder:
         for i, n in enumerate(neurons):
             expr = Binary("/", Call("exp", (Name(sums[i]),)), _sum([Call("exp", (Name(x),)) for x in sums]))
             for j, m in enumerate(neurons):
-                name = f"d_{n.name}_d_{sums[j]}"
+                name = partial_name(n.name, sums[j])
                 if i == j:
                     # 1 - o_i is summed from the other outputs: exact where o_i rounds near 1
                     code, reads = f"{n.name} * (1 - {n.name})", (n.name,)
@@ -484,12 +471,12 @@ class _Builder:
         terms = self.terms[unit]
         if len(terms) == 1 and len(terms[0]) < MAX_INLINE_FACTORS:
             return terms[0]
-        return (f"d_L_d_{self.pname(unit)}",)
+        return (total_name(self.pname(unit)),)
 
     def emit_total(self, wrt: str, node: str) -> None:
         terms = tuple(self.upstream(c) + (partial,) for c, partial in self.consumers[wrt])
         self.terms[wrt] = terms
-        name = f"d_L_d_{self.pname(wrt)}"
+        name = total_name(self.pname(wrt))
         code = " + ".join(" * ".join(t) for t in terms)
         expr = total_expr(terms)
         reads = tuple(dict.fromkeys(f for t in terms for f in t))
@@ -513,7 +500,7 @@ class _Builder:
     def updates(self) -> None:
         for n in self.sc.neurons:
             for p in [w for w, _ in n.weights] + ([n.bias] if n.bias else []):
-                g = f"d_L_d_{p}"
+                g = total_name(p)
                 self.emit(p, "update", "update", (p, "learn_rate", g), f"{p} -= learn_rate * {g}",
                           update_expr(p, g), node=p)
 

@@ -76,8 +76,8 @@ def reject(text: str, label: str = "bad.toml") -> ScenarioError:
     with pytest.raises(ScenarioError) as info:
         load(text, label)
     err = info.value
-    assert "\n" not in str(err)
-    assert str(err).startswith(label)
+    lines = str(err).splitlines()  # one line per problem found
+    assert len(lines) == len(err.errors) and all(line.startswith(label) for line in lines)
     return err
 
 
@@ -376,7 +376,7 @@ def test_malicious_formulas_get_one_clear_line(formula, piece):
 def test_malicious_custom_activations_get_one_clear_line(formula, piece):
     text = CUSTOM.replace('"x / (1 + abs(x))"', json.dumps(formula.replace("w", "x")))
     err = reject(text)
-    assert err.key == "network.layers[0].activation.formula"
+    assert err.key == "network.layers #1: activation.formula"
     assert err.line == 4
     assert piece in err.reason
 
@@ -421,9 +421,9 @@ def test_node_names_are_checked_too():
     ('[graph]\nnodes = { f = "1" }\n', "graph", "missing key 'parameters'"),
     ('[graph]\nparameters = ["w"]\nnodes = { f = "w" }\nouts = "f"\n', "graph.outs", "did you mean 'output'"),
     (graph('f = 3'), "graph.parameters", "'w' is not used"),
-    (graph('f = w * x', samples="[[samples]]\ny = 2\n"), "samples[0].y", "unknown key"),
-    (graph('f = w * x', samples="[[samples]]\nname = 'a'\n"), "samples[0]", "missing a value for input 'x'"),
-    (graph('f = w * x', samples="[[samples]]\nx = 'a'\n"), "samples[0].x", "must be a number"),
+    (graph('f = w * x', samples="[[samples]]\ny = 2\n"), "samples #1: y", "unknown key"),
+    (graph('f = w * x', samples="[[samples]]\nname = 'a'\n"), "samples #1 (a)", "missing a value for input 'x'"),
+    (graph('f = w * x', samples="[[samples]]\nx = 'a'\n"), "samples #1: x", "must be a number"),
     (graph('f = w * x', samples=""), "samples", "missing [[samples]]"),
     (graph('f = w * x', values="v = 1"), "parameters.v", "no parameter 'v'"),
     (graph('f = w * x') + '\n[network]\ninputs = ["a"]\n', "graph", "not both"),
@@ -448,15 +448,15 @@ def test_generated_names_that_collide_are_rejected():
 
 
 @pytest.mark.parametrize(("activation", "key", "piece"), [
-    ('{ formula = "x * y" }', "network.layers[0].activation.formula", "unknown name 'y'"),
-    ('{ formula = "2" }', "network.layers[0].activation.formula", "does not use x"),
-    ('{ name = "sigmoid", formula = "x" }', "network.layers[0].activation.name", "built-in name"),
-    ('{ name = "exp", formula = "x" }', "network.layers[0].activation.name", "built-in name"),
-    ('{ name = "__x", formula = "x" }', "network.layers[0].activation.name", "double underscore"),
-    ('{ name = "soft" }', "network.layers[0].activation", "missing key 'formula'"),
-    ('{ name = "soft", formule = "x" }', "network.layers[0].activation.formule", "did you mean 'formula'"),
-    ('{ formula = 3 }', "network.layers[0].activation.formula", "must be a formula in quotes"),
-    ('3', "network.layers[0].activation", "must be a name"),
+    ('{ formula = "x * y" }', "network.layers #1: activation.formula", "unknown name 'y'"),
+    ('{ formula = "2" }', "network.layers #1: activation.formula", "does not use x"),
+    ('{ name = "sigmoid", formula = "x" }', "network.layers #1: activation.name", "built-in name"),
+    ('{ name = "exp", formula = "x" }', "network.layers #1: activation.name", "built-in name"),
+    ('{ name = "__x", formula = "x" }', "network.layers #1: activation.name", "double underscore"),
+    ('{ name = "soft" }', "network.layers #1: activation", "missing key 'formula'"),
+    ('{ name = "soft", formule = "x" }', "network.layers #1: activation.formule", "did you mean 'formula'"),
+    ('{ formula = 3 }', "network.layers #1: activation.formula", "must be a formula in quotes"),
+    ('3', "network.layers #1: activation", "must be a name"),
 ])
 def test_broken_custom_activations(activation, key, piece):
     text = CUSTOM.replace('{ name = "softsign", formula = "x / (1 + abs(x))" }', activation)
@@ -469,7 +469,7 @@ def test_broken_custom_activations(activation, key, piece):
 def test_custom_activation_names_must_agree():
     text = CUSTOM.replace('activation = "softsign" }', 'activation = { name = "softsign", formula = "x" } }')
     err = reject(text)
-    assert err.key == "network.layers[1].activation.name" and "different formula" in err.reason
+    assert err.key == "network.layers #2: activation.name" and "different formula" in err.reason
 
 
 def test_custom_output_cannot_take_binary_cross_entropy():

@@ -94,7 +94,7 @@ y = [0]
 def test_a_custom_activation_sympy_cannot_handle_is_located_at_its_formula(tmp_path, formula, words):
     text = NETWORK.format(formula=formula)
     err = refusal(tmp_path, text)
-    assert err.key == "network.layers[1].activation.formula"
+    assert err.key == "network.layers #2: activation.formula"
     assert err.line == line_of(text, "odd") and words in err.reason
     assert len(str(err)) < 400
 

@@ -341,3 +341,30 @@ def test_two_moons_file_is_what_its_generator_writes():
     with contextlib.redirect_stdout(out):
         runpy.run_path(str(tool), run_name="__main__")
     assert out.getvalue() == (scenario_dir() / "two-moons.toml").read_text(encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- the draw order of seeded parameters
+
+
+def test_partly_given_parameters_draw_in_parameter_order_and_given_ones_use_up_their_draw():
+    import numpy as np
+
+    from nnstep.scenario import parse_scenario
+
+    text = (scenario_dir() / "note-network.toml").read_text().replace("seed = 0", "seed = 7")
+    none_given = parse_scenario(text, "a.toml").initial_parameters()
+    some_given = parse_scenario(text.replace("seed = 7", "seed = 7\nw2 = 0.5\nb1 = -1"), "b.toml")
+    params = some_given.initial_parameters()
+    names = list(params)
+    assert names == ["w1", "w2", "w3", "w4", "w5", "w6", "b1", "b2", "b3"]  # weights, then biases
+    rs = np.random.RandomState(7)  # what the note's program draws after np.random.seed(7), one by one
+    draws = [rs.normal() for _ in names]
+    for name, draw in zip(names, draws):
+        want = {"w2": 0.5, "b1": -1.0}.get(name, draw)
+        assert params[name] == want, name
+        if name not in ("w2", "b1"):
+            assert params[name] == none_given[name]  # giving w2 and b1 moves no other draw
+    # --seed redraws the rest the same way
+    rs = np.random.RandomState(11)
+    redrawn = some_given.initial_parameters(seed=11)
+    assert [redrawn[n] for n in names] == [{"w2": 0.5, "b1": -1.0}.get(n, rs.normal()) for n in names]

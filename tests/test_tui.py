@@ -110,7 +110,7 @@ async def test_bad_scenario_shows_error_and_lets_you_open_another(tmp_path):
         assert app.dbg is None
         shown = app.query_one("#error").plain
         assert str(bad) in shown
-        assert "network.layers[0].activation" in shown
+        assert "network.layers #1: activation" in shown
         assert "unknown activation 'sigmoidd'" in shown
         assert "line" in shown and "sigmoidd" in shown
         assert "Traceback" not in shown

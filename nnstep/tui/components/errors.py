@@ -24,6 +24,9 @@ def error_text(err: BaseException, *, title: str = "Could not open the scenario"
         if value:
             t.append(f"  {label:<7}", style="dim")
             t.append(f"{value}\n", style="bold" if label in ("reason", "error") else "")
+    for other in err.errors[1:] if isinstance(err, NNStepError) else ():  # a file's further problems
+        t.append(f"  {'also':<7}", style="dim")
+        t.append(f"{other}\n")
     source = _source_lines(err)
     if source:
         t.append("\n")
