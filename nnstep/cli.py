@@ -158,10 +158,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _line(exc: Exception) -> str:
-    """An error as one line with every control character escaped (it may quote a file)."""
+    """An error as one line per problem, every control character escaped (it may quote a file)."""
     from .text import visible
 
-    return visible(str(exc))
+    errors = getattr(exc, "errors", None) or [exc]
+    return "\n".join(visible(str(e)) for e in errors)
 
 
 def _run(command: str, ns: argparse.Namespace) -> int:

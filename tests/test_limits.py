@@ -194,7 +194,7 @@ def test_build_errors_are_cut_and_made_visible(tmp_path):
     sc = nnstep.load_scenario(path)
     err = build_error(sc, "graph.nodes.f", "odd \x1b]52;c;cm0=\x07 " + "x" * 1000)
     assert "\x1b" not in str(err) and "\\x1b]52" in err.reason and "\\x07" in err.reason
-    assert len(err.reason) == 300 and err.reason.endswith("...")
+    assert len(err.reason) == 300 and err.reason.endswith("…")
     assert err.line == line_of(TOWER, "f = ")
     # a scenario not read from a file has no line, but keeps the key
     assert build_error(parse_scenario(TOWER, "pasted"), "graph.nodes.f", "r").line is None

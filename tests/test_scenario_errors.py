@@ -248,15 +248,6 @@ def test_positions_in_error_keys_count_from_1_with_one_spelling():
         assert re.fullmatch(r"[\w.]+ #[1-9]\d*( \([^)]*\))?(: [\w.]+( #[1-9]\d*)?)*(: [\w.\\-]+)?", k), k
 
 
-def test_the_readme_check_example_is_what_check_prints(tmp_path):
-    readme = (ROOT / "README.md").read_text()
-    shown = next(ln for ln in readme.splitlines() if ln.startswith("bad.toml:"))
-    (tmp_path / "bad.toml").write_text(dict((c[0], c[1]) for c in CASES)["activation"])
-    res = subprocess.run([sys.executable, "-m", "nnstep", "check", "bad.toml"], capture_output=True, text=True,
-                         cwd=tmp_path, timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)})
-    assert res.returncode == 2 and res.stderr.splitlines() == [shown]
-
-
 def test_the_docs_errors_example_is_what_check_prints(tmp_path):
     docs = (ROOT / "docs" / "scenarios.md").read_text()
     section = docs.split("## Errors", 1)[1]
