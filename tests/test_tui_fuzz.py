@@ -5,9 +5,9 @@ ends exactly where a fresh debugger moved to the same position would be.
 The keys go through ``Pilot.press`` as in any Pilot test, but without its waits for
 the whole process to go idle (Textual's ``wait_for_idle``: at least 20 ms, twice
 per key, and a full second whenever the formula worker, a long run or the play
-timer keeps a thread busy). ``Pilot.press`` still waits until the screen and every
-widget have handled the messages queued so far, so each key is handled before the
-next one is sent; every ``REST`` steps, and after each resize, the event loop runs
+timer keeps a thread busy). ``Pilot.press`` still waits, after each key, until the
+app and every widget on the screen have handled the messages queued before it
+(the app has taken the key); every ``REST`` steps, and after each resize, the event loop runs
 for a few milliseconds so that timers, resizes and workers' results come in
 between keys as they do for a person. The last step comes to rest with Textual's
 own idle waits before the engine is compared."""
