@@ -145,3 +145,4 @@ def test_without_idle_waits_every_key_arrives_in_order_as_the_same_event():
     by_pilot = asyncio.run(record(fast=False))
     assert len(by_pilot) == len(vocabulary)
     assert asyncio.run(record(fast=True)) == by_pilot
+    assert textual.app.wait_for_idle is textual.pilot.wait_for_idle is wait_for_idle  # put back
