@@ -30,7 +30,12 @@ GRAPH_PHASE_TITLES = {
     "forward": "forward: each formula from its inputs",
     "loss": "output: the formula that training makes smaller",
 }
+#: Columns the value takes at least (one of them a space); the code is cut with … to leave them.
 VALUE_W = 10
+#: Zoomed, at least this many: room for the formula pane's 9 significant digits of any number.
+PRECISE_VALUE_W = 17
+#: Significant digits of a value at most: as many as the formula pane shows.
+VALUE_DIGITS = 9
 
 
 class ProgramView(RowList, can_focus=True):
@@ -170,17 +175,20 @@ class ProgramView(RowList, can_focus=True):
         executed = op.index <= self.current
         is_current = op.index == self.current
         bp = op.name in dbg.breakpoints
-        code_w = max(8, width - 3 - VALUE_W)
+        least = PRECISE_VALUE_W if self.is_maximized else VALUE_W
+        code_w = max(8, width - 3 - least)
         code = op.code if len(op.code) <= code_w else op.code[: code_w - 1] + "…"
+        value_w = max(least, width - 3 - len(code))  # the room this row has
         t = Text()
         t.append("●" if bp else " ", style_of(self, "program--breakpoint"))
         t.append("▶" if is_current else " ", style_of(self, "program--arrow"))
         t.append(" ")
-        t.append(code.ljust(code_w), None if executed else style_of(self, "program--pending"))
+        t.append(code, None if executed else style_of(self, "program--pending"))
         x = dbg.value(op.name) if executed else None
-        value = fit(x, VALUE_W - 1) if executed else ""
+        value = fit(x, value_w - 1, VALUE_DIGITS) if executed else ""
         bad = x is not None and not math.isfinite(x)
-        t.append(value.rjust(VALUE_W), style_of(self, "program--nonfinite" if bad else "program--value"))
+        t.append(" " * (value_w - len(value)))
+        t.append(value, style_of(self, "program--nonfinite" if bad else "program--value"))
         if is_current:
             t.stylize(style_of(self, "program--current"))
         elif op.index == self.selected:
