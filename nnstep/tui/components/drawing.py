@@ -473,7 +473,7 @@ class Canvas:
             run: list[str] = []
             run_style: Style | None = None
             for ch, st in zip(chars, styles):
-                if st is not run_style and run:
+                if st != run_style and run:  # equal styles make one run (fewer escapes written)
                     t.append("".join(run), run_style)
                     run = []
                 run_style = st

@@ -240,6 +240,10 @@ def graph_view(model: NetworkModel, scene: Scene, width: int, height: int) -> li
     return out[:height]
 
 
+def _same(a: Text, b: Text) -> bool:
+    return a.plain == b.plain and a.spans == b.spans and a.style == b.style
+
+
 class NetworkView(Widget, can_focus=True):
     """The network pane (focusable, so it can be zoomed with z; zoomed, its numbers
     are shown at full precision where they fit).
@@ -291,24 +295,28 @@ class NetworkView(Widget, can_focus=True):
             return
         resized = self._drawn_for is None or self._drawn_for[:3] != what[:3]
         self._drawn_for = what
-        self._lines = self.render_lines_text(width, height)
+        old_lines = [] if resized else self._lines
+        self._lines = self.render_lines_text(width, height)[:height]
         base = self.rich_style
         strips = []
-        for line in self._lines[:height]:
+        changed = []
+        for y, line in enumerate(self._lines):
+            if y < len(old_lines) and _same(old_lines[y], line):
+                strips.append(self._strips[y])
+                continue
+            changed.append(y)
             line.no_wrap = True
             line.overflow = "crop"
             segments = [Segment(s.text, base + s.style if s.style else base)
                         for s in line.render(self.app.console, end="") if s.text]
             strips.append(Strip(segments).crop_extend(0, width, base))
-        old, self._strips = self._strips, strips
+        changed += range(len(strips), len(self._strips))  # rows no longer drawn
+        self._strips = strips
         if resized:
             self.refresh()
             return
-        for y in range(max(len(old), len(strips))):
-            a = old[y] if y < len(old) else None
-            b = strips[y] if y < len(strips) else None
-            if a is None or b is None or list(a) != list(b):
-                self.refresh(Region(0, y, width, 1))
+        for y in changed:
+            self.refresh(Region(0, y, width, 1))
 
     def render_line(self, y: int) -> Strip:
         width, height = self.size.width, self.size.height

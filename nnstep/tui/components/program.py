@@ -120,14 +120,15 @@ class ProgramView(RowList, can_focus=True):
 
     def sync(self) -> None:
         """Follow the debugger: the selection goes to the current op (or the first
-        op before any has run) and the current line is centred."""
+        op before any has run), kept in view (centred when it nears an edge), and
+        only the rows that changed are repainted."""
         if self.dbg is None:
             return
         self.current = self.dbg.op_index
         self.selected = max(0, self.current)
         if self.rows:
-            self.scroll_row_to_center(self.row_of[self.selected])
-        self.refresh()
+            self.keep_row_in_view(self.row_of[self.selected])
+        self.refresh_rows()
 
     def select(self, index: int, *, announce: bool = True) -> None:
         if self.dbg is None or not self.rows:
@@ -135,7 +136,7 @@ class ProgramView(RowList, can_focus=True):
         index = max(0, min(index, self.dbg.op_count - 1))
         self.selected = index
         self.scroll_row_into_view(self.row_of[index])
-        self.refresh()
+        self.refresh_rows()
         if announce:
             self.post_message(self.Selected(index))
 
