@@ -11,7 +11,8 @@ import pytest
 
 import nnstep
 from nnstep.tui.app import NNStepApp
-from nnstep.tui.components.drawing import Layout, Numbers, layout
+from nnstep.tui.components.drawing import Layout, layout
+from nnstep.tui.components.labels import Numbers
 from nnstep.tui.components.network import NetworkModel, NetworkView, Scene, draw, heatmap
 from nnstep.tui.components.program import ProgramView
 from nnstep.tui.testing import run_async_tests, settle

@@ -24,7 +24,8 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from ..fmt import short
-from .drawing import NINE_W, PRECISE_W, Layout, Numbers, emphasis, layout, paint
+from .drawing import Layout, layout, paint
+from .labels import NINE_W, PRECISE_W, Numbers, emphasis
 from .palette import HIGHLIGHT, tint
 
 if TYPE_CHECKING:
