@@ -254,8 +254,9 @@ class NNStepApp(App):
             state = " · loading SymPy…"
         elif book is not None and not book.complete and not book.failed:
             state = f" · SymPy {book.rendered}/{len(book.ops)}"
-        pane.border_title = f"Formula · {VIEW_TITLES[self.view]}"
-        pane.border_subtitle = f"t: view{state}"
+        title, subtitle = f"Formula · {VIEW_TITLES[self.view]}", f"t: view{state}"
+        if (pane.border_title, pane.border_subtitle) != (title, subtitle):  # each repaints the pane
+            pane.border_title, pane.border_subtitle = title, subtitle
 
     # ------------------------------------------------------------------ refresh
 
@@ -269,7 +270,9 @@ class NNStepApp(App):
         program.sync()
         sample = dbg.sample
         inputs = ", ".join(f"{n} = {v:g}" for n, v in zip(dbg.program.inputs, sample.x))
-        program.border_title = f"Program · {sample.name}" + (f" ({inputs})" if inputs else "")
+        title = f"Program · {sample.name}" + (f" ({inputs})" if inputs else "")
+        if program.border_title != title:  # setting a border title repaints the whole pane
+            program.border_title = title
         self.shown_op = program.selected
         self.query_one(ValuesView).sync()
         net = self.query_one(NetworkView)

@@ -17,15 +17,26 @@ def num(x: float | None, digits: int = 6) -> str:
     return "0" if text == "-0" else text
 
 
-def fit(x: float | None, width: int, digits: int = 6) -> str:
-    """A value with as many significant digits (at most ``digits``) as fit ``width``."""
+def fit(x: float | None, width: int, digits: int = 6, least: int = 1) -> str:
+    """A value with as many significant digits (at most ``digits``) as fit ``width``,
+    exponents written compactly (``-1.51e154``, ``3.2e-5``); never fewer than
+    ``least`` digits, even where that is wider than ``width``."""
     if x is None:
         return "·"
-    for d in range(digits, 0, -1):
-        text = num(x, d)
+    for d in range(digits, least - 1, -1):
+        text = compact(num(x, d))
         if len(text) <= width:
             return text
-    return num(x, 1)
+    return compact(num(x, least))
+
+
+def compact(text: str) -> str:
+    """A number's exponent without ``+`` and leading zeros: ``1.5e+154`` → ``1.5e154``."""
+    if "e" not in text:
+        return text
+    mantissa, exponent = text.split("e")
+    sign = "-" if exponent.startswith("-") else ""
+    return f"{mantissa}e{sign}{exponent.lstrip('+-').lstrip('0') or '0'}"
 
 
 def short(x: float | None, width: int = 7) -> str:

@@ -30,7 +30,12 @@ GRAPH_PHASE_TITLES = {
     "forward": "forward: each formula from its inputs",
     "loss": "output: the formula that training makes smaller",
 }
+#: Columns the value takes at least (one of them a space); the code is cut with … to leave them.
 VALUE_W = 10
+#: Zoomed, at least this many: room for the formula pane's 9 significant digits of any number.
+PRECISE_VALUE_W = 17
+#: Significant digits of a value at most: as many as the formula pane shows.
+VALUE_DIGITS = 9
 
 
 class ProgramView(RowList, can_focus=True):
@@ -115,14 +120,15 @@ class ProgramView(RowList, can_focus=True):
 
     def sync(self) -> None:
         """Follow the debugger: the selection goes to the current op (or the first
-        op before any has run) and the current line is centred."""
+        op before any has run), kept in view (centred when it nears an edge), and
+        only the rows that changed are repainted."""
         if self.dbg is None:
             return
         self.current = self.dbg.op_index
         self.selected = max(0, self.current)
         if self.rows:
-            self.scroll_row_to_center(self.row_of[self.selected])
-        self.refresh()
+            self.keep_row_in_view(self.row_of[self.selected])
+        self.refresh_rows()
 
     def select(self, index: int, *, announce: bool = True) -> None:
         if self.dbg is None or not self.rows:
@@ -130,7 +136,7 @@ class ProgramView(RowList, can_focus=True):
         index = max(0, min(index, self.dbg.op_count - 1))
         self.selected = index
         self.scroll_row_into_view(self.row_of[index])
-        self.refresh()
+        self.refresh_rows()
         if announce:
             self.post_message(self.Selected(index))
 
@@ -170,17 +176,20 @@ class ProgramView(RowList, can_focus=True):
         executed = op.index <= self.current
         is_current = op.index == self.current
         bp = op.name in dbg.breakpoints
-        code_w = max(8, width - 3 - VALUE_W)
+        least = PRECISE_VALUE_W if self.is_maximized else VALUE_W
+        code_w = max(8, width - 3 - least)
         code = op.code if len(op.code) <= code_w else op.code[: code_w - 1] + "…"
+        value_w = max(least, width - 3 - len(code))  # the room this row has
         t = Text()
         t.append("●" if bp else " ", style_of(self, "program--breakpoint"))
         t.append("▶" if is_current else " ", style_of(self, "program--arrow"))
         t.append(" ")
-        t.append(code.ljust(code_w), None if executed else style_of(self, "program--pending"))
+        t.append(code, None if executed else style_of(self, "program--pending"))
         x = dbg.value(op.name) if executed else None
-        value = fit(x, VALUE_W - 1) if executed else ""
+        value = fit(x, value_w - 1, VALUE_DIGITS) if executed else ""
         bad = x is not None and not math.isfinite(x)
-        t.append(value.rjust(VALUE_W), style_of(self, "program--nonfinite" if bad else "program--value"))
+        t.append(" " * (value_w - len(value)))
+        t.append(value, style_of(self, "program--nonfinite" if bad else "program--value"))
         if is_current:
             t.stylize(style_of(self, "program--current"))
         elif op.index == self.selected:

@@ -7,7 +7,7 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
@@ -35,6 +35,7 @@ class RowList(ScrollView, inherit_bindings=False):
         super().__init__(**kw)
         self.rows: list[tuple[str, object]] = []
         self.virtual_width = 0
+        self._painted: dict[int, tuple] = {}  # screen row -> what render_line drew there last
 
     def set_rows(self, rows: list[tuple[str, object]], width: int = 0) -> None:
         """New rows; ``width`` > 0 makes the rows scroll sideways up to that width."""
@@ -54,11 +55,48 @@ class RowList(ScrollView, inherit_bindings=False):
             return Strip.blank(width, base)
         x = round(self.scroll_offset.x) if self.virtual_width else 0
         text = self.row_text(index, max(width, self.virtual_width))
+        self._painted[y] = self._signature(index, width, text)
         text.no_wrap = True
         text.overflow = "crop"
         segments = [Segment(s.text, base + s.style if s.style else base) for s in
                     text.render(self.app.console, end="") if s.text]
         return Strip(segments).crop_extend(x, x + width, base)
+
+    def _signature(self, index: int, width: int, text: Text) -> tuple:
+        return (index, width, round(self.scroll_offset.x), text.plain, str(text.style), tuple(text.spans))
+
+    def refresh_rows(self) -> None:
+        """Repaint only the rows on screen whose text or styles changed since they were
+        drawn (a scroll repaints the whole pane by itself)."""
+        width = self.scrollable_content_region.width
+        height = self.scrollable_content_region.height
+        if width <= 0 or not self._painted:
+            self.refresh()
+            return
+        top = round(self.scroll_offset.y)
+        for y in range(height):
+            index = top + y
+            if 0 <= index < len(self.rows):
+                now = self._signature(index, width, self.row_text(index, max(width, self.virtual_width)))
+            else:
+                now = None
+            if self._painted.get(y) != now:
+                self.refresh(Region(0, y, width, 1))
+
+    def keep_row_in_view(self, index: int) -> None:
+        """Scroll so that row ``index`` is at least a quarter of the pane from its top and
+        bottom edges, in steps of a page less the margins: the scroll position depends
+        on the row alone (stepping back shows the screen as it was) and changes only
+        every few rows, so most steps move the marker, not the rows, and repaint two
+        rows rather than the pane."""
+        height = self.scrollable_content_region.height
+        if height <= 0:
+            return
+        margin = height // 4
+        step = max(1, height - 2 * margin)
+        top = max(0, min(round(self.max_scroll_y), (index - margin) // step * step))
+        if top != round(self.scroll_offset.y):
+            self.scroll_to(y=top, animate=False, immediate=True)
 
     def scroll_row_to_center(self, index: int) -> None:
         height = self.scrollable_content_region.height
@@ -84,4 +122,11 @@ class RowList(ScrollView, inherit_bindings=False):
 
 
 def style_of(widget: ScrollView, name: str) -> Style:
-    return widget.get_component_rich_style(name, partial=True)
+    """A component class's style, looked up once per focus state and theme (the lookup
+    is slow enough to count when every row of a pane asks for it on every step)."""
+    key = (name, widget.has_focus, widget.app.theme)
+    cache: dict = widget.__dict__.setdefault("_component_styles", {})
+    style = cache.get(key)
+    if style is None:
+        style = cache[key] = widget.get_component_rich_style(name, partial=True)
+    return style

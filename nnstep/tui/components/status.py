@@ -101,6 +101,7 @@ class StatusBar(Horizontal):
     def __init__(self, **kw) -> None:
         super().__init__(**kw)
         self._shown: tuple = ()
+        self._text_shown: object = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="status-text")
@@ -131,7 +132,10 @@ class StatusBar(Horizontal):
             spark_w = ((8 if narrow else 16) + 1) if finite else 0
             # 1 column of padding, 2 of the loss part's and 2 more to keep the two apart
             text = text(max(20, self.size.width - len(label) - 5 - spark_w))
-        self.query_one("#status-text", Static).update(text, layout=False)
+        shown = (text.plain, str(text.style), tuple(text.spans)) if isinstance(text, Text) else text
+        if shown != self._text_shown:  # repaint only when the text changes
+            self._text_shown = shown
+            self.query_one("#status-text", Static).update(text, layout=False)
 
     @property
     def plain(self) -> str:

@@ -93,10 +93,10 @@ class ValuesView(RowList, can_focus=True):
         self.changed = op.name if op is not None else ""
         self.old = self.dbg.old_parameters()
         if self.changed in self.row_of:
-            self.scroll_row_to_center(self.row_of[self.changed])
+            self.keep_row_in_view(self.row_of[self.changed])
         else:
             self.scroll_to(y=0, animate=False, immediate=True)
-        self.refresh()
+        self.refresh_rows()
 
     def row_text(self, index: int, width: int) -> Text:
         kind, what = self.rows[index]
