@@ -490,6 +490,8 @@ def _add(*terms: Any) -> Any:
     flat = [g for t in terms for g in (t.args if isinstance(t, sp.Add) else (t,)) if not (g.is_Number and g == 0)]
     if not flat:
         return sp.S.Zero
+    if all(t.is_Number for t in flat):  # 1 - 1: the number
+        return sp.Add(*flat)
     if len(flat) > 1 and all(t == flat[0] for t in flat):
         return _mul(sp.Integer(len(flat)), flat[0])
     return flat[0] if len(flat) == 1 else sp.Add(*flat, evaluate=False)
@@ -731,11 +733,18 @@ class Symbolic:
     # -- numbers -------------------------------------------------------------------------
 
     def evaluate(self, op: Op, values: dict[str, float | None], digits: int = 30) -> float:
-        """The op's formula evaluated by SymPy at ``values`` (high precision, then float)."""
+        """The op's formula evaluated by SymPy at ``values`` (high precision, then float);
+        nan when its numbers tower beyond what :func:`bounded` works out."""
         f = self.formula(op).formula
         # exact binary values in, adaptive precision inside (evalf with subs= re-evaluates
         # at higher precision where terms cancel, as in 1 - σ(s) for a large s)
         subs = {s: _exact(values[s.name]) for s in f.free_symbols}
+        with sp.evaluate(False):
+            numbers = f.xreplace(subs)
+        if not _exact_is_safe(numbers):  # first in floats, within bounds: evalf would work a tower out exactly
+            rough = bounded(numbers)
+            if rough is None or not rough.is_Number:
+                return math.nan
         return float(f.evalf(digits, subs=subs))
 
     def substituted(self, op: Op, values: dict[str, float | None]) -> Any:
@@ -780,10 +789,10 @@ class Symbolic:
                 repl[s] = self.formula(op).formula
             with sp.evaluate(False):
                 expr = expr.xreplace(repl)
-            if sp.count_ops(expr) > EXPAND_LIMIT:
+            if sum(1 for _ in sp.preorder_traversal(expr)) > 8 * EXPAND_LIMIT:
                 return None
             expr = bounded(expr)
-            if expr is None:
+            if expr is None or sp.count_ops(expr) > EXPAND_LIMIT:
                 return None
         return None
 
@@ -809,20 +818,60 @@ def _exact_is_safe(expr: Any, outer: int = 1) -> bool:
 def bounded(expr: Any) -> Any | None:
     """``expr`` evaluated by SymPy (canonical form) without an unbounded computation: as
     it is when no exact power can blow up, else with its numbers as 15-digit floats (a
-    float power of any size costs no more than a small one); None if even so the
-    result is no finite expression (SymPy's floats overflow to ``oo`` there)."""
-    if _exact_is_safe(expr):
-        return _flat_eval(expr)
-    floated = expr.xreplace({n: sp.Float(n, 15) for n in expr.atoms(sp.Rational)})
-    out = _flat_eval(floated)
+    float power costs no more than a small one); None when even so a number would grow
+    too big (see :data:`MAX_EXACT_BITS`), or the result is no finite expression."""
+    if not _exact_is_safe(expr):
+        with sp.evaluate(False):
+            expr = expr.xreplace({n: sp.Float(n, 15) for n in expr.atoms(sp.Rational)})
+    try:
+        out = _flat_eval(expr)
+    except _TooBig:
+        return None
     return None if out.has(sp.oo, -sp.oo, sp.zoo, sp.nan) else out
 
 
+#: Sizes (log2) past which :func:`bounded` declines to work a number out: an exact one
+#: (its digits stay within Python's 4,300-digit printing limit), a float's exponent,
+#: and a function's argument (exp of a bigger one would need too long an exponent).
+MAX_EXACT_BITS = 12_000
+MAX_FLOAT_BITS = 2**48
+MAX_ARGUMENT_BITS = 40
+
+
+class _TooBig(Exception):
+    pass
+
+
+def _bits(n: Any) -> float:
+    """About log2 |n| for a SymPy number (inf when it has no size)."""
+    if n.is_Integer:
+        return float(abs(n.p).bit_length())
+    if n.is_Rational:
+        return float(abs(n.p).bit_length() - n.q.bit_length())
+    if n.is_Float:
+        _, man, exp, bc = n._mpf_
+        return float(exp + bc) if man else 0.0
+    return math.inf
+
+
 def _flat_eval(expr: Any) -> Any:
-    """An unevaluated expression evaluated bottom-up (SymPy's canonical form)."""
+    """An unevaluated expression evaluated bottom-up (SymPy's canonical form), refusing
+    (:class:`_TooBig`) a power or function of numbers whose result would be too big."""
     if not expr.args:
         return expr
-    return expr.func(*[_flat_eval(a) for a in expr.args])
+    args = [_flat_eval(a) for a in expr.args]
+    if isinstance(expr, sp.Pow) and args[0].is_Number and args[1].is_Number:
+        base, n = args
+        try:
+            size = abs(float(n)) * max(abs(_bits(base)), 1.0)
+        except (OverflowError, TypeError, ValueError):
+            size = math.inf
+        exact = base.is_Rational and n.is_Rational
+        if not size <= (MAX_EXACT_BITS if exact else MAX_FLOAT_BITS):
+            raise _TooBig
+    elif isinstance(expr, sp.Function) and any(a.is_Number and not _bits(a) <= MAX_ARGUMENT_BITS for a in args):
+        raise _TooBig
+    return expr.func(*args)
 
 
 def _diff_terms(expr: Any, wrt: Any) -> Any:
