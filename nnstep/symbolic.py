@@ -443,17 +443,24 @@ class Formula:
     @property
     def legend(self) -> str:
         """A line saying what ``[a > b]`` means when this op's formulas use it, else ''."""
-        exprs = [self.shown_definition, self.shown]
-        ties = {b.args[2] for e in exprs for b in e.atoms(Iverson)}
-        ties |= {b.args[1] if len(b.args) > 1 else sp.S.Half for e in exprs for b in e.atoms(sp.Heaviside)}
-        if not ties and not any(e.has(sp.sign) for e in exprs):
-            return ""
-        tie = " and ".join(sorted({"½" if t == sp.S.Half else one_line(t) for t in ties})) or "0"
-        return f"{IVERSON_LEGEND}, {tie} when a = b"
+        return legend(self.shown_definition, self.shown)
 
     @property
     def free_names(self) -> list[str]:
         return sorted(s.name for s in self.formula.free_symbols)
+
+
+def legend(*exprs: Any) -> str:
+    """A line saying what ``[a > b]`` means where ``exprs`` show one (their ties'
+    values included: ½ for max/min, 0 for ReLU and |x|), else ''."""
+    ties = {b.args[2] for e in exprs for b in e.atoms(Iverson)}
+    ties |= {b.args[1] if len(b.args) > 1 else sp.S.Half for e in exprs for b in e.atoms(sp.Heaviside)}
+    if any(e.has(sp.sign) for e in exprs):
+        ties.add(sp.S.Zero)
+    if not ties:
+        return ""
+    tie = " or ".join(sorted({"½" if t == sp.S.Half else one_line(t) for t in ties}))
+    return f"{IVERSON_LEGEND}, {tie} when a = b"
 
 
 def bracketed(expr: Any) -> str:

@@ -85,6 +85,7 @@ class Expanded:
 
     form: Form | None
     text: str = ""
+    legend: str = ""  # what [a > b] means, when the expansion uses it
 
 
 def fill_placeholders(lines: Sequence[str], texts: Sequence[str]) -> list[str]:
@@ -300,11 +301,13 @@ class _Renderer:
         return OpFormulas(lhs, tuple(steps), numbers, f.latex, f.text, legend=f.legend)
 
     def expanded(self, op: Op) -> Expanded:
+        from nnstep.symbolic import legend
+
         expr = self.sy.expanded(op)
         if expr is None:
             return Expanded(None, "")
         form = self.form(expr)
         text = self.one_line(expr)
         if form.width > MAX_PRETTY_WIDTH:
-            return Expanded(None, text)
-        return Expanded(form, text)
+            return Expanded(None, text, legend(expr))
+        return Expanded(form, text, legend(expr))
