@@ -6,6 +6,7 @@ apart, and a horizontal scrollbar only when a line is wider than the pane."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -25,16 +26,20 @@ INTERNALS = ("Heaviside", "Abs(", "Max(", "Min(", "θ", "sign(")
 
 
 def _ops_to_check(app: NNStepApp) -> list[int]:
-    """Every op of a small program; two of each kind (and every partial) of a larger one."""
+    """Every op of a small program; of a larger one, two of each kind and the partials
+    of the loss, the output, a hidden neuron and a softmax output (their forms differ)."""
     ops = app.dbg.ops
-    if len(ops) <= 60:
+    if len(ops) <= 12:
         return list(range(len(ops)))
     seen: dict[str, int] = {}
     out = []
     for op in ops:
-        if seen.get(op.kind, 0) < 2 or op.kind == "partial" and op.of in ("ypred", "L"):
+        special = op.kind == "partial" and op.of in ("ypred", "L", "h1", "hike") and seen.get(op.of, 0) < 2
+        if seen.get(op.kind, 0) < 2 or special:
             out.append(op.index)
             seen[op.kind] = seen.get(op.kind, 0) + 1
+            if special:
+                seen[op.of] = seen.get(op.of, 0) + 1
     return out
 
 
@@ -42,7 +47,7 @@ async def _check(path: str, size: tuple[int, int]) -> dict[int, dict[str, str]]:
     app = NNStepApp(path)
     shown: dict[int, dict[str, str]] = {}
     async with app.run_test(size=size) as pilot:
-        await settle(app, pilot, expanded=True)
+        await settle(app, pilot)
         app.goto(app.dbg.op_count)  # the whole first sample has run: every op has its numbers
         await pilot.pause()
         pane = app.query_one(FormulaView)
@@ -52,6 +57,12 @@ async def _check(path: str, size: tuple[int, int]) -> dict[int, dict[str, str]]:
                 app.shown_op, app.view = index, view
                 app.update_formula(reset=True)
                 await pilot.pause()
+                for _ in range(600):  # the worker expands the op asked for next
+                    if "expanding with SymPy" not in pane.plain:
+                        break
+                    await asyncio.sleep(0.05)
+                    app.update_formula(reset=True)
+                    await pilot.pause()
                 # the maths, below the op's program line (code, e.g. sign(x - y)) and where it is
                 lines = pane.plain.splitlines()
                 head = next(k for k, line in enumerate(lines) if f"op {index + 1}/" in line)
