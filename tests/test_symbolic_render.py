@@ -28,17 +28,24 @@ def note():
 
 
 @pytest.mark.parametrize("name,want", [
-    ("d_L_d_w1", r"\mathrm{d\_L\_d\_w1}"),
+    ("d_L_d_w1", r"\mathrm{d\_L\_d\_w1}"),  # an identifier, never d_{L,d,w_1}
     ("d_L_d_ypred", r"\mathrm{d\_L\_d\_ypred}"),
     ("d_h1_d_w1", r"\mathrm{d\_h1\_d\_w1}"),
-    ("h1_2", r"\mathrm{h1\_2}"),  # SymPy: h_{1 2}
+    ("h1_2", "h_{1,2}"),  # SymPy: h_{1 2}
+    ("h1_10", "h_{1,10}"),
     ("a__b", r"\mathrm{a\_\_b}"),  # SymPy: a^{b}
     ("w1", "w_{1}"),
     ("x1", "x_{1}"),
     ("w10", "w_{10}"),
-    ("sum_h1", "sum_{h1}"),
-    ("y_true", "y_{true}"),
-    ("learn_rate", "learn_{rate}"),
+    ("sum_h1", r"\mathrm{sum}_{h_{1}}"),
+    ("sum_h1_2", r"\mathrm{sum}_{h_{1,2}}"),
+    ("sum_hike", r"\mathrm{sum}_{\text{hike}}"),
+    ("hike", r"\mathrm{hike}"),
+    ("y_true", r"y_{\text{true}}"),
+    ("y_true_hike", r"y_{\text{true},\text{hike}}"),
+    ("y_pred", r"\hat{y}"),
+    ("sepal_length", r"\mathrm{sepal\_length}"),
+    ("learn_rate", r"\eta"),
 ])
 def test_latex_names(name, want):
     assert latex(sp.Symbol(name)) == want
@@ -57,15 +64,15 @@ def test_latex_of_the_notes_ops_has_no_garbled_subscripts(note):
 def test_update_marks_the_new_value(note):
     dbg, sy = note
     f = sy.formula(dbg.program.by_name["w1"])
-    assert f.text == "new w1 = w1 - d_L_d_w1·learn_rate"
-    assert f.latex == r"w_{1}^{\mathrm{new}} = w_{1} - \mathrm{d\_L\_d\_w1} learn_{rate}"
+    assert f.text == "new w1 = w1 - learn_rate·d_L_d_w1"  # the program's order
+    assert f.latex == r"w_{1} \leftarrow w_{1} - \eta \, \frac{\partial L}{\partial w_{1}}"
     assert dbg.program.by_name["w1"].name == "w1"  # the op keeps its name
 
 
 def test_other_left_hand_sides_unchanged(note):
     dbg, sy = note
     by = dbg.program.by_name
-    assert sy.formula(by["h1"]).latex == r"h_{1} = \sigma\left(sum_{h1}\right)"
+    assert sy.formula(by["h1"]).latex == r"h_{1} = \sigma\left(\mathrm{sum}_{h_{1}}\right)"
     assert sy.formula(by["d_h1_d_w1"]).latex.startswith(r"\frac{\partial h_{1}}{\partial w_{1}} = ")
     assert sy.formula(by["d_L_d_w1"]).text == "∂L/∂w1 = ∂L/∂ŷ·∂ŷ/∂h1·∂h1/∂w1"
 
@@ -133,14 +140,16 @@ def test_substituted_shows_the_numbers_readably(note):
     # negative numbers in a product and after a minus sign get parentheses
     e = sy.substituted(dbg.program.by_name["b3"], {"b3": -0.103219, "d_L_d_b3": -0.253115, "learn_rate": 0.1})
     m = sp.Mul(sp.Float(1.5, 6), sp.Float(-2.0, 6), evaluate=False)
-    assert one_line(e) == "-0.103219 - (-0.253115)·0.1"
-    assert pretty(e) == "-0.103219 - (-0.253115)⋅0.1"
+    assert one_line(e) == "-0.103219 - 0.1·(-0.253115)"
+    assert pretty(e) == "-0.103219 - 0.1⋅(-0.253115)"
     assert pretty(m) == "1.5⋅(-2.0)"
     # ordinary formulas print as before
     assert pretty(-2 * x) == "-2⋅x" and one_line(-2 * x) == "-2·x"
     op = dbg.program.by_name["L"]
     shown = sy.substituted(op, {"y_true": 1.0, "y_pred": 0.25})
     assert one_line(shown) == "(1.0 - 0.25)^2"
+    shown = sy.substituted(dbg.program.by_name["d_L_d_ypred"], {"y_true": 1.0, "y_pred": 0.25})
+    assert one_line(shown) == "-2·(1.0 - 0.25)"  # the note's form, numbers in place
 
 
 def test_substituted_keeps_names_without_values(note):

@@ -130,7 +130,7 @@ def test_formula_book_renders_requested_ops_first_and_everything_eventually():
         values = {"d_L_d_ypred": -1.01262, "d_ypred_d_h1": 0.466815, "d_h1_d_w1": -0.0921541}
         assert f.numbers.fill(values).lines == ("(-1.01262)⋅0.466815⋅(-0.0921541)",)
         partial = book.get(dbg.program.by_name["d_h1_d_w1"].index)
-        assert partial.steps[1].form.lines == ("x1⋅(1 - σ(sum_h1))⋅σ(sum_h1)",)
+        assert partial.steps[1].form.lines == ("x1⋅σ(sum_h1)⋅(1 - σ(sum_h1))",)
         assert "\\frac{\\partial h_{1}}{\\partial w_{1}}" in partial.latex
     finally:
         stop.set()

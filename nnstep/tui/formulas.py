@@ -76,6 +76,7 @@ class OpFormulas:
     latex: str
     text: str
     error: str = ""
+    legend: str = ""  # what [a > b] means, when the formulas use it
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,7 @@ class Expanded:
 
     form: Form | None
     text: str = ""
+    legend: str = ""  # what [a > b] means, when the expansion uses it
 
 
 def fill_placeholders(lines: Sequence[str], texts: Sequence[str]) -> list[str]:
@@ -245,23 +247,17 @@ class _Renderer:
 
     def __init__(self, sy: Any) -> None:
         import sympy as sp
-        from sympy.printing.pretty.pretty import PrettyPrinter
-        from sympy.printing.pretty.stringpict import prettyForm
 
         from nnstep import symbolic
         from nnstep.symbolic import one_line
-
-        class Pretty(PrettyPrinter):
-            # names exactly as the program writes them (no sub/superscripts)
-            def _print_Symbol(self, e: Any, bold_name: bool = False) -> Any:
-                return prettyForm(e.name)
 
         self.sp = sp
         # the one way nnstep switches SymPy's global Unicode flag (under one lock)
         self.unicode_printing = symbolic.unicode_printing
         self.sy = sy
         self.one_line = one_line
-        self.printer = Pretty({"use_unicode": True, "order": "none", "wrap_line": False})
+        # names as the program writes them (no sub/superscripts), y_pred as ŷ, |x|, max, [x > y]
+        self.printer = symbolic.pretty_printer()
 
     def form(self, expr: Any) -> Form:
         # SymPy's box-drawing helpers read a global flag (set from sys.stdout's encoding
@@ -285,9 +281,10 @@ class _Renderer:
         steps: list[Step] = []
         if op.kind == "partial":
             wrt = self.sy.sym("y_pred" if op.wrt == "ypred" else op.wrt)
-            steps.append(Step("differentiate the op's expression", self.form(sp.Derivative(f.definition, wrt))))
-            steps.append(Step("SymPy's derivative, in node names", self.form(f.formula)))
-            numbers = self.template(f.formula)
+            steps.append(Step("differentiate the op's expression",
+                              self.form(sp.Derivative(f.shown_definition, wrt, evaluate=False))))
+            steps.append(Step("its derivative, in node names", self.form(f.shown)))
+            numbers = self.template(f.shown)
             lhs = f.lhs
         elif op.kind == "total":
             steps.append(Step("chain rule", self.form(f.factors)))
@@ -298,17 +295,19 @@ class _Renderer:
             lhs = f.lhs
         else:
             caption = "gradient descent step" if op.kind == "update" else "definition"
-            steps.append(Step(caption, self.form(f.definition)))
-            numbers = self.template(f.definition)
+            steps.append(Step(caption, self.form(f.shown_definition)))
+            numbers = self.template(f.shown_definition)
             lhs = f"new {op.name}" if op.kind == "update" else f.lhs
-        return OpFormulas(lhs, tuple(steps), numbers, f.latex, f.text)
+        return OpFormulas(lhs, tuple(steps), numbers, f.latex, f.text, legend=f.legend)
 
     def expanded(self, op: Op) -> Expanded:
+        from nnstep.symbolic import legend
+
         expr = self.sy.expanded(op)
         if expr is None:
             return Expanded(None, "")
         form = self.form(expr)
         text = self.one_line(expr)
         if form.width > MAX_PRETTY_WIDTH:
-            return Expanded(None, text)
-        return Expanded(form, text)
+            return Expanded(None, text, legend(expr))
+        return Expanded(form, text, legend(expr))

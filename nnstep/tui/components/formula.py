@@ -39,7 +39,6 @@ KIND_TEXT = {
 }
 #: The formula pane scrolls this many lines whatever it shows (see FormulaView.show).
 TALL = 40
-WIDE = 48
 #: A pane narrower than this shows no captions, no blank line under the op and a short check.
 NARROW = 44
 #: Where a one-line formula too wide for the pane breaks, loosest first: before a sum's
@@ -216,6 +215,8 @@ def formula_text(dbg: Debugger, book: FormulaBook | None, index: int, view: str,
         for (_, form), caption in zip(chain(f.lhs, forms), captions):
             rows.append((form, caption))
         lines.extend(_place(rows, width, len(f.lhs) + 3))
+        if f.legend:
+            lines.extend(_prose(f.legend, width, "dim"))
         if not executed:
             lines.append(Text(""))
             lines.extend(_prose("not run yet: enter in the program jumps here", width, "dim italic"))
@@ -236,8 +237,11 @@ def formula_text(dbg: Debugger, book: FormulaBook | None, index: int, view: str,
             if executed:
                 rows.append((chain(f.lhs, [Form(("",)), Form((num(value, 9),))])[1][1], "value"))
             lines.extend(_place(rows, width, len(f.lhs) + 3))
+            if e.legend:
+                lines.extend(_prose(e.legend, width, "dim"))
             lines.append(Text(""))
-            lines.extend(_prose("SymPy's formula with every node replaced by its own formula", width, "dim italic"))
+            lines.extend(_prose("SymPy's canonical form, every node replaced by its own formula", width,
+                                "dim italic"))
     else:
         lines.append(Text("LaTeX (from SymPy):", style="dim"))
         for chunk in textwrap.wrap(f.latex, max(20, width), break_on_hyphens=False) or [""]:
@@ -278,7 +282,7 @@ class FormulaView(RowList, can_focus=True):
 
     ALLOW_MAXIMIZE = True
     DEFAULT_CSS = """
-    FormulaView { overflow-x: scroll; overflow-y: scroll; scrollbar-size-horizontal: 1; }
+    FormulaView { overflow-x: auto; overflow-y: scroll; scrollbar-size-horizontal: 1; }
     """
     BINDINGS = [
         *SCROLL_BINDINGS,
@@ -302,12 +306,14 @@ class FormulaView(RowList, can_focus=True):
         self.laid_out_for = self.scrollable_content_region.width
         self.lines = text.split("\n", allow_blank=True)
         width = max((line.cell_len for line in self.lines), default=0)
-        # A new virtual size relayouts the whole screen (tens of ms).  It is kept roomy
-        # (TALL lines, WIDE columns more than the pane; both scrollbars always shown) and
-        # grows in steps only for bigger text: most steps then only repaint this pane,
-        # and the size is still a function of what is shown (stepping back restores it).
+        # A new virtual size relayouts the whole screen (tens of ms).  Its height is kept
+        # roomy (TALL lines; the vertical scrollbar always shown) and grows in steps only
+        # for longer text; its width is the pane's while every line fits (no horizontal
+        # scrollbar), else exactly the widest line's (scrolling stops at its end): most
+        # steps then only repaint this pane, and the size is still a function of what is
+        # shown (stepping back restores it).
         region = self.scrollable_content_region
-        w = region.width + WIDE if width <= region.width + WIDE else -(-width // 32) * 32
+        w = region.width if width <= region.width else width
         n = len(self.lines)
         h = max(region.height, TALL) if n <= TALL else -(-n // 16) * 16
         self.rows = [("line", i) for i in range(n)]
