@@ -80,7 +80,9 @@ def csv_cell(text: object) -> str:
     return s
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~&])")
+# Inside a table cell only these mean something: the cell's end, code, emphasis,
+# links, strikethrough, HTML and entities (# + - ! ( ) only at a line's start or after ]).
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")
 
 
 def markdown_cell(text: object) -> str:

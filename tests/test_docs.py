@@ -200,7 +200,7 @@ def inline_commands() -> list[str]:
     for path in DOCS:
         for span in re.findall(r"`(nnstep [^`]+)`", path.read_text(encoding="utf-8")):
             words = span.split()
-            if words[1] in cli.COMMANDS and not any(w.isupper() or "[" in w or "…" in w for w in words):
+            if words[1] in cli.COMMANDS and not any(re.search("[A-Z]{2,}", w) or "[" in w or "…" in w for w in words):
                 found.add(span)
     return sorted(found)
 
