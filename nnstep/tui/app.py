@@ -16,12 +16,14 @@ from rich.text import Text
 from textual import work
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.message import Message
 from textual.widgets import Footer, Label, ProgressBar
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from nnstep.debugger import Debugger, Stop
 from nnstep.scenario import Scenario, bundled, load_scenario
+from nnstep.text import visible
 
 from .commands import NNStepCommands
 from .components.errors import ErrorView
@@ -95,14 +97,15 @@ class RunDone(Message):
 
 
 class NNStepApp(App):
-    """``NNStepApp(scenario)``: a bundled name, a path, or None for the note's network."""
+    """``NNStepApp(scenario)``: a bundled name, a path, a loaded :class:`Scenario`, or
+    None for the note's network."""
 
     CSS_PATH = "app.tcss"
     TITLE = "nnstep"
     COMMANDS = App.COMMANDS | {NNStepCommands}
     BINDINGS = bindings()
 
-    def __init__(self, scenario: str | Path | None = None) -> None:
+    def __init__(self, scenario: str | Path | Scenario | None = None) -> None:
         super().__init__()
         self.scenario_arg = scenario
         self.dbg: Debugger | None = None
@@ -156,10 +159,10 @@ class NNStepApp(App):
 
     # ------------------------------------------------------------------ scenario
 
-    def open_scenario(self, arg: str | Path | None) -> bool:
+    def open_scenario(self, arg: str | Path | Scenario | None) -> bool:
         """Load by name or path; on failure show the error view (never a traceback)."""
         try:
-            scenario = load_scenario(arg)
+            scenario = arg if isinstance(arg, Scenario) else load_scenario(arg)
         except Exception as exc:  # NNStepError, or a bug: shown in the app
             self.show_error(exc)
             return False
@@ -186,7 +189,7 @@ class NNStepApp(App):
         self.query_one(ProgramView).load(dbg)
         self.query_one(ValuesView).load(dbg)
         self.query_one(NetworkView).set_model(self.network_model)
-        self.sub_title = scenario.name
+        self.sub_title = visible(scenario.name)
         # after the first frame: importing SymPy holds the GIL for a while
         self.call_after_refresh(self.start_formula_worker, self.book)
         self.refresh_panes()
@@ -254,8 +257,8 @@ class NNStepApp(App):
             state = " · loading SymPy…"
         elif book is not None and not book.complete and not book.failed:
             state = f" · SymPy {book.rendered}/{len(book.ops)}"
-        pane.border_title = f"Formula · {VIEW_TITLES[self.view]}"
-        pane.border_subtitle = f"t: view{state}"
+        pane.border_title = Content(f"Formula · {VIEW_TITLES[self.view]}")
+        pane.border_subtitle = Content(f"t: view{state}")
 
     # ------------------------------------------------------------------ refresh
 
@@ -269,7 +272,8 @@ class NNStepApp(App):
         program.sync()
         sample = dbg.sample
         inputs = ", ".join(f"{n} = {v:g}" for n, v in zip(dbg.program.inputs, sample.x))
-        program.border_title = f"Program · {sample.name}" + (f" ({inputs})" if inputs else "")
+        # a sample's name is text from the file: never markup, never raw control characters
+        program.border_title = Content(visible(f"Program · {sample.name}" + (f" ({inputs})" if inputs else "")))
         self.shown_op = program.selected
         self.query_one(ValuesView).sync()
         net = self.query_one(NetworkView)
@@ -423,12 +427,13 @@ class NNStepApp(App):
 
     def finished(self, stop: Stop) -> None:
         self.last_stop = stop
-        text = STOP_TEXT.get(stop.reason, "").format(detail=stop.detail)
-        self.moved(text, STOP_SHORT.get(stop.reason, "").format(detail=stop.detail))
+        detail = visible(stop.detail)
+        text = STOP_TEXT.get(stop.reason, "").format(detail=detail)
+        self.moved(text, STOP_SHORT.get(stop.reason, "").format(detail=detail))
         if stop.reason in ("breakpoint", "condition", "nonfinite", "end"):
-            self.notify(text[:1].upper() + text[1:], title="Stopped", timeout=3)
+            self.notify(text[:1].upper() + text[1:], title="Stopped", timeout=3, markup=False)
         elif stop.reason == "cancelled":
-            self.notify("Interrupted", timeout=3)
+            self.notify("Interrupted", timeout=3, markup=False)
 
     # -- long runs ----------------------------------------------------------------
 
@@ -480,7 +485,7 @@ class NNStepApp(App):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.name == "run" and event.state == WorkerState.ERROR:
             self._end_busy()
-            self.notify(f"The run failed: {event.worker.error}", severity="error", timeout=8)
+            self.notify(visible(f"The run failed: {event.worker.error}"), severity="error", timeout=8, markup=False)
             self.moved("run failed")
 
     def action_interrupt(self) -> None:
@@ -535,7 +540,7 @@ class NNStepApp(App):
         if self.dbg is None:
             return
         self.speed_index = max(0, min(len(SPEEDS) - 1, self.speed_index + delta))
-        self.notify(f"play speed {SPEEDS[self.speed_index]:g} ops per second", timeout=1.5)
+        self.notify(f"play speed {SPEEDS[self.speed_index]:g} ops per second", timeout=1.5, markup=False)
         self.update_status()
 
     # -- breakpoints, go to, views ------------------------------------------------
@@ -552,13 +557,13 @@ class NNStepApp(App):
         if self.allowed("toggle_breakpoint"):
             on = self.dbg.toggle_breakpoint(name)  # type: ignore[union-attr]
             self.query_one(ProgramView).refresh()
-            self.notify(f"breakpoint {'set on' if on else 'removed from'} {name}", timeout=2)
+            self.notify(f"breakpoint {'set on' if on else 'removed from'} {name}", timeout=2, markup=False)
 
     def action_clear_breakpoints(self) -> None:
         if self.allowed("clear_breakpoints"):
             self.dbg.clear_breakpoints()  # type: ignore[union-attr]
             self.query_one(ProgramView).refresh()
-            self.notify("all breakpoints cleared", timeout=2)
+            self.notify("all breakpoints cleared", timeout=2, markup=False)
 
     def action_conditions(self) -> None:
         if self.allowed("conditions"):
@@ -641,7 +646,7 @@ class NNStepApp(App):
             self.call_later(self.run_action, action)
         else:
             self.bell()
-            self.notify("not available right now", timeout=2)
+            self.notify("not available right now", timeout=2, markup=False)
 
     async def action_quit(self) -> None:
         self._cancel = True

@@ -11,6 +11,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Sparkline, Static
 
+from nnstep.text import visible
+
 from ..fmt import num, short
 
 if TYPE_CHECKING:
@@ -50,7 +52,8 @@ def status_text(dbg: Debugger, width: int, extra: str = "", short_extra: str | N
     ops = f"{dbg.op_index + 1}/{dbg.op_count}"
     loss_label = f"{dbg.program.loss} "
     loss_text = num(loss, 4) if loss is not None else "·"
-    name = dbg.scenario.name
+    name = visible(dbg.scenario.name)  # text from the file: control characters escaped
+    sample_name = visible(sample.name)
 
     def build(long: bool, op_name: bool, show_op: bool, show_phase: bool, full: bool, name_w: int) -> Text:
         sep = " │ " if long else " · "
@@ -58,7 +61,7 @@ def status_text(dbg: Debugger, width: int, extra: str = "", short_extra: str | N
         if name_w:
             parts.append(("", _cut(name, name_w), True))
         parts.append(("epoch " if long else "ep ", epoch, False))
-        parts.append(("sample " if long else "", f"{where} {sample.name}" if long else f"{sample.name} {where}",
+        parts.append(("sample " if long else "", f"{where} {sample_name}" if long else f"{sample_name} {where}",
                       False))
         if show_phase:
             parts.append(("", phase, True))

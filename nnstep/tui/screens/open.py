@@ -15,6 +15,7 @@ from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from nnstep.scenario import iter_descriptions, load_scenario
+from nnstep.text import visible
 
 from ..components.errors import error_text
 
@@ -67,7 +68,8 @@ class OpenScreen(ModalScreen["tuple[str, Scenario] | None"]):
     def compose(self) -> ComposeResult:
         options = []
         for stem, name, description in iter_descriptions():
-            prompt = Text.assemble((stem, "bold"), "  ", (name, ""), "\n", (description, "dim"))
+            prompt = Text.assemble((visible(stem), "bold"), "  ", (visible(name), ""), "\n",
+                                   (visible(description), "dim"))
             options.append(Option(prompt, id=stem))
         with Vertical() as box:
             box.border_title = "Open a scenario"
