@@ -104,6 +104,8 @@ class StatusBar(Horizontal):
     def __init__(self, **kw) -> None:
         super().__init__(**kw)
         self._shown: tuple = ()
+        self.text_width = 80  # the room the status text had last time
+        self._last: tuple[Text | Callable[[int], Text], list[float] | None] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="status-text")
@@ -112,7 +114,8 @@ class StatusBar(Horizontal):
 
     def show(self, text: Text | Callable[[int], Text], losses: list[float] | None) -> None:
         """Show ``text`` (or ``text(width)``, made to fit what the loss part leaves);
-        ``losses`` None: no scenario, no loss part."""
+        ``losses`` None: no scenario, no loss part.  Made again for a new width."""
+        self._last = (text, losses)
         narrow = self.size.width < 100
         self.set_class(narrow, "-narrow")
         if losses is None:
@@ -133,8 +136,13 @@ class StatusBar(Horizontal):
         if callable(text):
             spark_w = ((8 if narrow else 16) + 1) if finite else 0
             # 1 column of padding, 2 of the loss part's and 2 more to keep the two apart
-            text = text(max(20, self.size.width - len(label) - 5 - spark_w))
+            self.text_width = max(20, self.size.width - len(label) - 5 - spark_w)
+            text = text(self.text_width)
         self.query_one("#status-text", Static).update(text, layout=False)
+
+    def on_resize(self) -> None:
+        if self._last is not None:
+            self.show(*self._last)
 
     @property
     def plain(self) -> str:
