@@ -13,12 +13,12 @@ import time
 from pathlib import Path
 
 from rich.text import Text
-from textual import work
+from textual import events, work
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.message import Message
-from textual.widgets import Footer, Label, ProgressBar
+from textual.widgets import Label, ProgressBar
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from nnstep.debugger import Debugger, Stop
@@ -29,6 +29,7 @@ from nnstep.text import visible
 from . import background
 from .commands import NNStepCommands
 from .components.errors import ErrorView
+from .components.footer import KeyFooter, footer_tier
 from .components.formula import VIEW_TITLES, VIEWS, FormulaView, formula_text
 from .components.network import NetworkModel, NetworkView
 from .components.program import ProgramView
@@ -152,6 +153,7 @@ class NNStepApp(App):
         self._run_start = (0.0, 0)  # when the run started, and where (t)
         self._run_losses: list[float] = []  # epoch losses seen while a run goes on
         self._status_width = 80  # the room the status text had last (for the worker)
+        self.term_width = 120  # the terminal's width, as the last resize said
         self._losses: list[float] = []
         self._losses_done = 0
         self.last_stop: Stop | None = None
@@ -177,7 +179,7 @@ class NNStepApp(App):
             yield Label("", id="run-label")
             yield ProgressBar(total=1.0, show_eta=False, id="run-progress")
             yield Label(" esc stops", id="run-hint")
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         self._apply_width()
@@ -365,18 +367,20 @@ class NNStepApp(App):
 
     @property
     def narrow(self) -> bool:
-        return self.size.width < NARROW
+        return self.term_width < NARROW
 
-    def on_resize(self) -> None:
-        self._apply_width()
+    def on_resize(self, event: events.Resize) -> None:
+        # the event's size: the app's own may still be the previous one here
+        self._apply_width(event.size.width)
         if self.dbg is not None and not self.busy:
             self.call_after_refresh(self._after_resize)
 
-    def _apply_width(self) -> None:
+    def _apply_width(self, width: int | None = None) -> None:
+        self.term_width = self.size.width if width is None else width
         narrow = self.narrow
         self.screen.set_class(narrow, "-narrow")
-        footer = self.query_one(Footer)
-        footer.show_command_palette = not narrow
+        if not narrow:
+            self.screen.remove_class("-show-values")
         self.update_bindings()
 
     def _after_resize(self) -> None:
@@ -418,8 +422,8 @@ class NNStepApp(App):
     def _binding_state(self) -> tuple:
         dbg = self.dbg
         if dbg is None:
-            return (None, bool(self.busy), self.narrow)
-        return (dbg.at_start, dbg.at_end, bool(self.busy), self.playing, self.narrow, id(dbg))
+            return (None, bool(self.busy), footer_tier(self.term_width))
+        return (dbg.at_start, dbg.at_end, bool(self.busy), self.playing, footer_tier(self.term_width), id(dbg))
 
     def update_bindings(self) -> None:
         """Refresh the footer only when a key's enabled state can have changed (the
