@@ -124,4 +124,16 @@ async def test_a_long_run_shows_its_progress_and_esc_stops_it(tmp_path):
         assert app.dbg.t == t and "interrupted" in app.query_one(StatusBar).plain
 
 
+async def test_goto_takes_the_epoch_first():
+    app = NNStepApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("n", "n")
+        await pilot.press("g")
+        await pilot.pause()
+        await pilot.press("9", "0", "0", "enter")  # typed over the pre-filled epoch
+        await wait_idle(app, pilot)
+        assert app.dbg.position() == (899, 0, 1)
+
+
 run_async_tests(globals())

@@ -88,7 +88,7 @@ class GotoScreen(ModalScreen["tuple[int, int, int] | None"]):
             yield Label("enter: go · tab: next field · esc: cancel", classes="hint")
 
     def on_mount(self) -> None:
-        self.query_one("#goto-op", Input).focus()
+        self.query_one("#goto-epoch", Input).focus()  # what a user types first (its text selected)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
