@@ -38,6 +38,10 @@ class Condition:
     expr: Node  # the parsed condition (for the generated whole-sample check)
 
 
+class _Cancelled(Exception):
+    """A replay from a checkpoint was cancelled (internal to :meth:`Debugger.goto`)."""
+
+
 @dataclass(frozen=True)
 class Stop:
     """Why a run stopped."""
@@ -179,8 +183,10 @@ class Debugger:
 
     # ------------------------------------------------------------------ checkpoints
 
-    def _params_at(self, g: int) -> array:
-        """Parameters at the start of global sample ``g`` (replaying from a checkpoint)."""
+    def _params_at(self, g: int, cancel: Callable[[], bool] | None = None) -> array:
+        """Parameters at the start of global sample ``g`` (replaying from a checkpoint);
+        raises :class:`_Cancelled` when ``cancel()`` (asked before each sample replayed)
+        turns true."""
         if g in self._checkpoints:
             return self._checkpoints[g]
         if g in self._recent:
@@ -193,6 +199,8 @@ class Debugger:
         params = self._checkpoints[base] if base in self._checkpoints else self._recent[base]
         M = self.sample_count
         for h in range(base, g):
+            if cancel is not None and cancel():
+                raise _Cancelled
             params = array("d", self._runner(params, h % M))
             self._remember(h + 1, params)
         return params
@@ -214,8 +222,12 @@ class Debugger:
 
     # ------------------------------------------------------------------ moving
 
-    def goto(self, t: int) -> None:
-        """Move to position ``t`` (clamped), ignoring breakpoints."""
+    def goto(self, t: int, *, cancel: Callable[[], bool] | None = None) -> bool:
+        """Move to position ``t`` (clamped), ignoring breakpoints.
+
+        A move to another sample may replay samples from a checkpoint; ``cancel``
+        is asked before each one, and when it says true the debugger stays where
+        it was and goto returns False (True when it got there)."""
         t = max(0, min(int(t), self.total))
         K = self.op_count
         g, k = (0, 0) if t == 0 else divmod(t - 1, K)
@@ -223,10 +235,10 @@ class Debugger:
             k += 1
         if g == self._g and k >= self._k:
             self._run_ops(k)
-            return
+            return True
         if g == self._g:
             self._undo_to(k)
-            return
+            return True
         if g == self._g + 1:
             self._run_ops(K)
             self._enter_sample(g, self._finish_sample_params())
@@ -237,10 +249,15 @@ class Debugger:
             self._v[:] = slots
             self._g, self._k, self._start = g, K, start
             self._undo_to(k)
-            return
+            return True
         else:
-            self._enter_sample(g)
+            try:
+                params = self._params_at(g, cancel)  # before anything changes
+            except _Cancelled:
+                return False
+            self._enter_sample(g, params)
         self._run_ops(k)
+        return True
 
     def _finish_sample_params(self) -> array:
         """Parameters after the current (finished) sample; keeps the sample's values

@@ -106,7 +106,7 @@ async def test_bad_scenario_shows_error_and_lets_you_open_another(tmp_path):
                                             'activation = "sigmoidd" },\n  { neurons = ["o1"]'))
     app = NNStepApp(str(bad))
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await wait_idle(app, pilot)
         assert app.dbg is None
         shown = app.query_one("#error").plain
         assert str(bad) in shown
@@ -121,14 +121,14 @@ async def test_bad_scenario_shows_error_and_lets_you_open_another(tmp_path):
         await pilot.pause()
         assert isinstance(app.screen, OpenScreen)
         await pilot.press("enter")  # the highlighted bundled scenario: note-network
-        await pilot.pause()
+        await wait_idle(app, pilot)
         assert app.dbg is not None and app.query_one("#panes").display
 
 
 async def test_missing_file_error():
     app = NNStepApp("/no/such/file.toml")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await wait_idle(app, pilot)
         assert "no such file" in app.query_one("#error").plain
 
 
@@ -414,12 +414,12 @@ async def test_open_dialog(tmp_path):
         path.value = str(tmp_path / "nope.toml")
         path.focus()
         await pilot.press("enter")
-        await pilot.pause()
+        await wait_idle(app, pilot)
         assert "no such file" in app.screen.query_one("#open-error").content.plain
         assert app.dbg.t == 2  # the session is untouched
         path.value = str(other)
         await pilot.press("enter")
-        await pilot.pause()
+        await wait_idle(app, pilot)
         assert not isinstance(app.screen, OpenScreen)
         assert app.dbg.t == 0 and app.dbg.scenario.learning_rate == 0.5
         await settle(app, pilot)

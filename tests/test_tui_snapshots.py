@@ -13,7 +13,7 @@ pytest.importorskip("pytest_textual_snapshot")
 
 from nnstep.tui import NNStepApp  # noqa: E402
 from nnstep.tui.components.program import ProgramView  # noqa: E402
-from nnstep.tui.testing import settle  # noqa: E402
+from nnstep.tui.testing import settle, wait_idle  # noqa: E402
 
 NOTE = Path(__file__).resolve().parent.parent / "scenarios" / "note-network.toml"
 
@@ -61,4 +61,7 @@ def test_help_screen(snap_compare):
 def test_error_view(snap_compare, tmp_path, monkeypatch):
     (tmp_path / "broken.toml").write_text(NOTE.read_text().replace("learning_rate = 0.1", "learning_rate = -1"))
     monkeypatch.chdir(tmp_path)
-    assert snap_compare(NNStepApp("broken.toml"), terminal_size=(80, 24))
+    async def run_before(pilot) -> None:
+        await wait_idle(pilot.app, pilot)  # the file is read off the UI thread
+
+    assert snap_compare(NNStepApp("broken.toml"), terminal_size=(80, 24), run_before=run_before)

@@ -13,18 +13,23 @@ import time
 from pathlib import Path
 
 from rich.text import Text
-from textual import work
+from textual import events, work
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.message import Message
-from textual.widgets import Footer, Label, ProgressBar
+from textual.widgets import Label, ProgressBar
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from nnstep.debugger import Debugger, Stop
+from nnstep.errors import NNStepError
 from nnstep.scenario import Scenario, bundled, load_scenario
+from nnstep.text import visible
 
+from . import background
 from .commands import NNStepCommands
 from .components.errors import ErrorView
+from .components.footer import KeyFooter, footer_tier
 from .components.formula import VIEW_TITLES, VIEWS, FormulaView, formula_text
 from .components.network import NetworkModel, NetworkView
 from .components.program import ProgramView
@@ -65,6 +70,17 @@ STOP_SHORT = {
 }
 
 
+def duration(seconds: float) -> str:
+    """``42 s``, ``12 min``, ``3.5 h``, ``2.1 days`` (a time left, roughly)."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 48 * 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"
+
+
 def loss_history(dbg: Debugger) -> list[float]:
     """The losses of the completed epochs for the sparkline, thinned to
     :data:`SPARK_POINTS` evenly spaced epochs when there are more."""
@@ -84,6 +100,20 @@ class FormulaReady(Message):
         self.index = index
 
 
+class RunProgress(Message):
+    """A run in the worker got this far: ``fraction`` of it done, ``t`` the debugger's
+    position, ``status`` the status line and ``loss`` the last finished epoch's loss
+    (both made in the worker, where the debugger's state is consistent)."""
+
+    def __init__(self, fraction: float, t: int, status: Text, loss: float | None, done: int) -> None:
+        super().__init__()
+        self.fraction = fraction
+        self.t = t
+        self.status = status
+        self.loss = loss
+        self.done = done
+
+
 class RunDone(Message):
     """A run in the worker finished (or was interrupted)."""
 
@@ -95,14 +125,15 @@ class RunDone(Message):
 
 
 class NNStepApp(App):
-    """``NNStepApp(scenario)``: a bundled name, a path, or None for the note's network."""
+    """``NNStepApp(scenario)``: a bundled name, a path, a loaded :class:`Scenario`, or
+    None for the note's network."""
 
     CSS_PATH = "app.tcss"
     TITLE = "nnstep"
     COMMANDS = App.COMMANDS | {NNStepCommands}
     BINDINGS = bindings()
 
-    def __init__(self, scenario: str | Path | None = None) -> None:
+    def __init__(self, scenario: str | Path | Scenario | None = None) -> None:
         super().__init__()
         self.scenario_arg = scenario
         self.dbg: Debugger | None = None
@@ -118,8 +149,11 @@ class NNStepApp(App):
         self._play_credit = 0.0
         self.busy = ""  # what a worker is running, '' when idle
         self._cancel = False
-        self._progress = 0.0
-        self._progress_timer = None
+        self._job: background.Job | None = None  # opening a scenario, off the UI thread
+        self._run_start = (0.0, 0)  # when the run started, and where (t)
+        self._run_losses: list[float] = []  # epoch losses seen while a run goes on
+        self._status_width = 80  # the room the status text had last (for the worker)
+        self.term_width = 120  # the terminal's width, as the last resize said
         self._losses: list[float] = []
         self._losses_done = 0
         self.last_stop: Stop | None = None
@@ -140,11 +174,12 @@ class NNStepApp(App):
                 yield NetworkView(id="network")
                 yield ValuesView(id="values")
         yield ErrorView(id="error")
+        # in the flow above the footer (both docked at the bottom would overlap)
         with Horizontal(id="run"):
             yield Label("", id="run-label")
             yield ProgressBar(total=1.0, show_eta=False, id="run-progress")
-            yield Label(" esc interrupts", id="run-hint")
-        yield Footer(compact=True)
+            yield Label(" esc stops", id="run-hint")
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         self._apply_width()
@@ -156,37 +191,68 @@ class NNStepApp(App):
 
     # ------------------------------------------------------------------ scenario
 
-    def open_scenario(self, arg: str | Path | None) -> bool:
-        """Load by name or path; on failure show the error view (never a traceback)."""
-        try:
-            scenario = load_scenario(arg)
-        except Exception as exc:  # NNStepError, or a bug: shown in the app
-            self.show_error(exc)
-            return False
-        self.use_scenario(scenario)
-        return True
-
-    def use_scenario(self, scenario: Scenario) -> None:
+    def open_scenario(self, arg: str | Path | Scenario | None) -> None:
+        """Load (a name, a path or a loaded scenario) and build its program off the UI
+        thread; the run bar says so and esc abandons it.  On failure the error view
+        shows what is wrong (never a traceback)."""
+        if self._job is not None:
+            self._job.cancel()
         self.stop_playing()
-        try:
+        what = arg.name if isinstance(arg, Scenario) else str(arg) if arg is not None else "note-network"
+
+        def work() -> tuple[Debugger, NetworkModel]:
+            scenario = arg if isinstance(arg, Scenario) else load_scenario(arg)
             dbg = Debugger(scenario)
-        except Exception as exc:
-            self.show_error(exc)
+            return dbg, NetworkModel(dbg)
+
+        def done(result: tuple[Debugger, NetworkModel] | None, error: BaseException | None) -> None:
+            self._job = None
+            self._end_busy()
+            if error is not None or result is None:
+                self.show_error(error or RuntimeError("nothing loaded"))
+            else:
+                self.scenario_arg = arg
+                self.use_debugger(*result)
+
+        label = f"opening {visible(what)}"
+        self._job = background.start(self, label, work, done)
+        self._begin_busy(label, determinate=False)
+        if self.dbg is None:
+            self.query_one(StatusBar).show(Text(label + "…", style="bold"), None)
+
+    def on_job_done(self, message: background.JobDone) -> None:
+        message.deliver()
+
+    def _abandon_open(self) -> None:
+        """esc while opening: the app keeps what it showed before."""
+        job, self._job = self._job, None
+        if job is None:
             return
+        job.cancel()
+        self._end_busy()
+        if self.dbg is None:
+            self.show_error(NNStepError(f"{job.label} was interrupted (esc)"))
+        else:
+            self.notify(f"{job.label} was interrupted", timeout=3, markup=False)
+            self.update_bindings()
+
+    def use_debugger(self, dbg: Debugger, model: NetworkModel) -> None:
+        self.stop_playing()
+        scenario = dbg.scenario
         self.dbg = dbg
         self.load_error = None
         self._losses = []
         self._losses_done = 0
         self.last_stop = None
         self.message = self.message_short = ""
-        self.network_model = NetworkModel(dbg)
+        self.network_model = model
         self.book = FormulaBook(dbg.program)
         self.query_one(ErrorView).display = False
         self.query_one("#panes").display = True
         self.query_one(ProgramView).load(dbg)
         self.query_one(ValuesView).load(dbg)
         self.query_one(NetworkView).set_model(self.network_model)
-        self.sub_title = scenario.name
+        self.sub_title = visible(scenario.name)
         # after the first frame: importing SymPy holds the GIL for a while
         self.call_after_refresh(self.start_formula_worker, self.book)
         self.refresh_panes()
@@ -256,7 +322,7 @@ class NNStepApp(App):
             state = f" · SymPy {book.rendered}/{len(book.ops)}"
         title, subtitle = f"Formula · {VIEW_TITLES[self.view]}", f"t: view{state}"
         if (pane.border_title, pane.border_subtitle) != (title, subtitle):  # each repaints the pane
-            pane.border_title, pane.border_subtitle = title, subtitle
+            pane.border_title, pane.border_subtitle = Content(title), Content(subtitle)
 
     # ------------------------------------------------------------------ refresh
 
@@ -270,9 +336,10 @@ class NNStepApp(App):
         program.sync()
         sample = dbg.sample
         inputs = ", ".join(f"{n} = {v:g}" for n, v in zip(dbg.program.inputs, sample.x))
-        title = f"Program · {sample.name}" + (f" ({inputs})" if inputs else "")
+        # a sample's name is text from the file: never markup, never raw control characters
+        title = visible(f"Program · {sample.name}" + (f" ({inputs})" if inputs else ""))
         if program.border_title != title:  # setting a border title repaints the whole pane
-            program.border_title = title
+            program.border_title = Content(title)
         self.shown_op = program.selected
         self.query_one(ValuesView).sync()
         net = self.query_one(NetworkView)
@@ -303,18 +370,20 @@ class NNStepApp(App):
 
     @property
     def narrow(self) -> bool:
-        return self.size.width < NARROW
+        return self.term_width < NARROW
 
-    def on_resize(self) -> None:
-        self._apply_width()
+    def on_resize(self, event: events.Resize) -> None:
+        # the event's size: the app's own may still be the previous one here
+        self._apply_width(event.size.width)
         if self.dbg is not None and not self.busy:
             self.call_after_refresh(self._after_resize)
 
-    def _apply_width(self) -> None:
+    def _apply_width(self, width: int | None = None) -> None:
+        self.term_width = self.size.width if width is None else width
         narrow = self.narrow
         self.screen.set_class(narrow, "-narrow")
-        footer = self.query_one(Footer)
-        footer.show_command_palette = not narrow
+        if not narrow:
+            self.screen.remove_class("-show-values")
         self.update_bindings()
 
     def _after_resize(self) -> None:
@@ -356,8 +425,8 @@ class NNStepApp(App):
     def _binding_state(self) -> tuple:
         dbg = self.dbg
         if dbg is None:
-            return (None, bool(self.busy), self.narrow)
-        return (dbg.at_start, dbg.at_end, bool(self.busy), self.playing, self.narrow, id(dbg))
+            return (None, bool(self.busy), footer_tier(self.term_width))
+        return (dbg.at_start, dbg.at_end, bool(self.busy), self.playing, footer_tier(self.term_width), id(dbg))
 
     def update_bindings(self) -> None:
         """Refresh the footer only when a key's enabled state can have changed (the
@@ -417,55 +486,101 @@ class NNStepApp(App):
         dbg = self.dbg
         assert dbg is not None
         self.stop_playing()
-        if abs(t - dbg.t) <= SYNC_LIMIT or t < dbg.t:
-            dbg.goto(t)  # back: replays one sample from a checkpoint at most
+        K = dbg.op_count
+        here, there = (dbg.t - 1) // K if dbg.t else 0, (t - 1) // K if t else 0
+        if t >= dbg.t and t - dbg.t <= SYNC_LIMIT or t < dbg.t and here - there <= 1:
+            dbg.goto(t)  # near, or back into this sample or the one before (kept whole)
             self.moved()
+        elif t < dbg.t:  # further back: may replay many samples from a checkpoint
+            self.run_in_worker(lambda cancel, progress: Stop("target") if dbg.goto(t, cancel=cancel)
+                               else Stop("cancelled"), "going back", determinate=False)
         else:  # far ahead: a run without breakpoints, with progress, interruptible
             self.run_in_worker(lambda cancel, progress: dbg.run_until(t, breakpoints=False, cancel=cancel,
                                                                       progress=progress), label)
 
     def finished(self, stop: Stop) -> None:
         self.last_stop = stop
-        text = STOP_TEXT.get(stop.reason, "").format(detail=stop.detail)
-        self.moved(text, STOP_SHORT.get(stop.reason, "").format(detail=stop.detail))
+        detail = visible(stop.detail)
+        text = STOP_TEXT.get(stop.reason, "").format(detail=detail)
+        self.moved(text, STOP_SHORT.get(stop.reason, "").format(detail=detail))
         if stop.reason in ("breakpoint", "condition", "nonfinite", "end"):
-            self.notify(text[:1].upper() + text[1:], title="Stopped", timeout=3)
+            self.notify(text[:1].upper() + text[1:], title="Stopped", timeout=3, markup=False)
         elif stop.reason == "cancelled":
-            self.notify("Interrupted", timeout=3)
+            self.notify("Interrupted", timeout=3, markup=False)
 
     # -- long runs ----------------------------------------------------------------
 
-    def run_in_worker(self, job, label: str) -> None:
-        self.busy = label
+    def run_in_worker(self, job, label: str, *, determinate: bool = True) -> None:
+        """Run ``job(cancel, progress)`` (which returns a :class:`Stop`) in a thread
+        worker; the run bar shows how far it got, esc stops it where it is."""
         self.last_run_threaded = True
         self._cancel = False
-        self._progress = 0.0
-        self.query_one("#run-label", Label).update(f"{label}… ")
+        self._run_start = (time.monotonic(), self.dbg.t if self.dbg is not None else 0)
+        self._run_losses = list(self._losses)
+        self._status_width = self.query_one(StatusBar).text_width
+        self._begin_busy(label, determinate=determinate)
+        self._run_job(job, label)
+
+    def _begin_busy(self, label: str, *, determinate: bool) -> None:
+        self.busy = label
+        self.query_one("#run-label", Label).update(Text(f"{label}… "))
+        self.query_one(ProgressBar).update(total=1.0 if determinate else None, progress=0.0)
         self.query_one("#run").display = True
-        self.query_one(ProgressBar).update(progress=0.0)
-        self._progress_timer = self.set_interval(0.1, self._show_progress)
         self.update_bindings()
-        self._run_job(job)
 
     @work(thread=True, exclusive=True, group="run", exit_on_error=False, name="run")
-    def _run_job(self, job) -> None:
+    def _run_job(self, job, label: str) -> None:
         worker = get_current_worker()
         dbg = self.dbg
         assert dbg is not None
+        last = [time.monotonic()]
 
         def cancel() -> bool:
             return self._cancel or worker.is_cancelled or not self.is_running
 
         def progress(fraction: float) -> None:
-            self._progress = fraction
+            # called often (every few samples): a message at most 5 times a second
+            now = time.monotonic()
+            if now - last[0] < 0.2:
+                return
+            last[0] = now
+            done = dbg.epochs_done
+            loss = dbg.epoch_loss(done - 1) if done else None  # a few samples replayed at most
+            status = status_text(dbg, self._status_width, label + "…")
+            self.post_message(RunProgress(fraction, dbg.t, status, loss, done))
 
         stop = job(cancel, progress)
         losses = loss_history(dbg)  # here, off the UI thread: may replay from checkpoints
         # a message, not call_from_thread: that would wait forever if the app is closing
         self.post_message(RunDone(stop, losses, dbg.epochs_done))
 
-    def _show_progress(self) -> None:
-        self.query_one(ProgressBar).update(progress=self._progress)
+    def on_run_progress(self, message: RunProgress) -> None:
+        dbg = self.dbg
+        if not self.busy or dbg is None:
+            return
+        self.query_one(ProgressBar).update(progress=message.fraction)
+        self.query_one("#run-label", Label).update(Text(self._progress_text(dbg, message)))
+        if message.loss is not None and message.done > self._losses_done:
+            self._run_losses.append(message.loss)
+            if len(self._run_losses) > 2 * SPARK_POINTS:
+                self._run_losses = self._run_losses[::2]
+        self.query_one(StatusBar).show(message.status, self._run_losses)
+
+    def _progress_text(self, dbg: Debugger, message: RunProgress) -> str:
+        """``continuing… epoch 1,234/10,000,000 · 5,120 epochs/s · 32 min left``."""
+        started, t0 = self._run_start
+        elapsed = max(1e-9, time.monotonic() - started)
+        per_epoch = dbg.op_count * dbg.sample_count
+        epochs_per_s = (message.t - t0) / per_epoch / elapsed
+        epoch = min(dbg.epochs, message.t // per_epoch + 1)
+        if epochs_per_s >= 1:
+            rate = f"{epochs_per_s:,.0f} epochs/s"
+        else:
+            rate = f"{epochs_per_s * dbg.sample_count:,.1f} samples/s"
+        f = message.fraction
+        left = elapsed * (1 - f) / f if f > 0 else None
+        text = f"{self.busy}… epoch {epoch:,}/{dbg.epochs:,} · {rate}"
+        return text + (f" · {duration(left)} left " if left is not None else " ")
 
     def on_run_done(self, message: RunDone) -> None:
         self._end_busy()
@@ -475,21 +590,20 @@ class NNStepApp(App):
 
     def _end_busy(self) -> None:
         self.busy = ""
-        if self._progress_timer is not None:
-            self._progress_timer.stop()
-            self._progress_timer = None
         self.query_one("#run").display = False
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.name == "run" and event.state == WorkerState.ERROR:
             self._end_busy()
-            self.notify(f"The run failed: {event.worker.error}", severity="error", timeout=8)
+            self.notify(visible(f"The run failed: {event.worker.error}"), severity="error", timeout=8, markup=False)
             self.moved("run failed")
 
     def action_interrupt(self) -> None:
-        if self.busy:
+        if self._job is not None:
+            self._abandon_open()
+        elif self.busy:
             self._cancel = True
-            self.query_one("#run-label", Label).update("interrupting… ")
+            self.query_one("#run-label", Label).update("stopping… ")
 
     # -- play ---------------------------------------------------------------------
 
@@ -538,7 +652,7 @@ class NNStepApp(App):
         if self.dbg is None:
             return
         self.speed_index = max(0, min(len(SPEEDS) - 1, self.speed_index + delta))
-        self.notify(f"play speed {SPEEDS[self.speed_index]:g} ops per second", timeout=1.5)
+        self.notify(f"play speed {SPEEDS[self.speed_index]:g} ops per second", timeout=1.5, markup=False)
         self.update_status()
 
     # -- breakpoints, go to, views ------------------------------------------------
@@ -555,13 +669,13 @@ class NNStepApp(App):
         if self.allowed("toggle_breakpoint"):
             on = self.dbg.toggle_breakpoint(name)  # type: ignore[union-attr]
             self.query_one(ProgramView).refresh()
-            self.notify(f"breakpoint {'set on' if on else 'removed from'} {name}", timeout=2)
+            self.notify(f"breakpoint {'set on' if on else 'removed from'} {name}", timeout=2, markup=False)
 
     def action_clear_breakpoints(self) -> None:
         if self.allowed("clear_breakpoints"):
             self.dbg.clear_breakpoints()  # type: ignore[union-attr]
             self.query_one(ProgramView).refresh()
-            self.notify("all breakpoints cleared", timeout=2)
+            self.notify("all breakpoints cleared", timeout=2, markup=False)
 
     def action_conditions(self) -> None:
         if self.allowed("conditions"):
@@ -630,8 +744,7 @@ class NNStepApp(App):
 
         def done(result: tuple[str, Scenario] | None) -> None:
             if result is not None:
-                self.scenario_arg = result[0]
-                self.use_scenario(result[1])
+                self.open_scenario(result[1])  # its program is built off the UI thread
 
         self.push_screen(OpenScreen(), done)
 
@@ -644,10 +757,12 @@ class NNStepApp(App):
             self.call_later(self.run_action, action)
         else:
             self.bell()
-            self.notify("not available right now", timeout=2)
+            self.notify("not available right now", timeout=2, markup=False)
 
     async def action_quit(self) -> None:
         self._cancel = True
+        if self._job is not None:
+            self._job.cancel()
         self.stop_playing()
         self.exit()
 

@@ -7,7 +7,10 @@ from collections.abc import Callable, Iterator
 from functools import partial
 from typing import TYPE_CHECKING
 
-from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.command import DiscoveryHit, Hit, Hits, Matcher, Provider
+from textual.content import Content
+
+from nnstep.text import visible
 
 from .keys import KEYS
 
@@ -64,7 +67,7 @@ class NNStepCommands(Provider):
             for op in dbg.ops:
                 yield f"Jump to op {op.name}", partial(app.palette_jump_op, op.index), op.code
             for i, s in enumerate(dbg.scenario.samples):
-                yield (f"Jump to sample {s.name}", partial(app.palette_jump_sample, i),
+                yield (f"Jump to sample {visible(s.name)}", partial(app.palette_jump_sample, i),
                        f"sample {i + 1}: x = {list(s.x)}, y = {list(s.y)}")
             for op in dbg.ops:
                 yield f"Breakpoint on op {op.name}", partial(app.palette_breakpoint, op.name), op.code
@@ -73,7 +76,7 @@ class NNStepCommands(Provider):
 
     async def discover(self) -> Hits:
         for title, callback, text in self._main():
-            yield DiscoveryHit(title, callback, help=text)
+            yield DiscoveryHit(Content(title), callback, text=title, help=_text(text))
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
@@ -81,4 +84,22 @@ class NNStepCommands(Provider):
             for title, callback, text in source:
                 score = matcher.match(title)
                 if score > 0:
-                    yield Hit(score, matcher.highlight(title), callback, help=text)
+                    yield Hit(score, highlight(matcher, title), callback, text=title, help=_text(text))
+
+
+def _text(text: str) -> str:
+    """Help text for a hit as plain text: the palette parses a ``str`` as markup but
+    takes ``Content`` as it is (sample names come from the file)."""
+    return Content(visible(text))  # type: ignore[return-value]
+
+
+def highlight(matcher: Matcher, title: str) -> Content:
+    """``title`` with the matched letters styled, as plain text (``Matcher.highlight``
+    would parse it as markup)."""
+    content = Content(title)
+    score, offsets = matcher.fuzzy_search.match(matcher.query, title)
+    if score:
+        for offset in offsets:
+            if not title[offset].isspace():
+                content = content.stylize(matcher.match_style, offset, offset + 1)
+    return content

@@ -17,6 +17,7 @@ class Key:
     shown: str = ""  # how the help screen writes the keys
     footer: bool = True
     group: str = ""
+    min_width: int = 0  # the footer shows the key from this many columns up (? help always)
 
 
 FINISH = Binding.Group("finish", compact=True)
@@ -30,22 +31,25 @@ KEYS: tuple[Key, ...] = (
     Key("e", "finish('epoch')", "epoch", "Finish the epoch: run through the remaining samples", "e",
         group="finish"),
     Key("c", "finish('continue')", "cont", "Continue to the next breakpoint, or the end of training", "c"),
-    Key("space", "play", "play", "Play / pause: step automatically (stops at breakpoints)", "space"),
+    Key("space", "play", "play", "Play / pause: step automatically (stops at breakpoints)", "space", min_width=100),
     Key("plus,equals_sign", "speed(1)", "faster", "Play faster", "+", footer=False),
     Key("minus", "speed(-1)", "slower", "Play slower", "-", footer=False),
-    Key("b", "toggle_breakpoint", "break", "Toggle a breakpoint on the selected op", "b"),
+    Key("b", "toggle_breakpoint", "break", "Toggle a breakpoint on the selected op", "b", min_width=100),
     Key("v", "toggle_values", "values", "Narrow screens: show the values pane instead of the network (and back)",
         "v"),
     Key("question_mark", "help", "help", "This help", "?"),
     Key("q", "quit", "quit", "Quit", "q"),
-    Key("B", "conditions", "cond", "Conditional breakpoints, e.g. abs(d_L_d_w1) > 0.1, and stop on NaN/inf", "B"),
-    Key("g", "goto", "goto", "Go to an epoch, sample and op", "g"),
-    Key("r", "restart", "restart", "Restart: back to the very first op (breakpoints are kept)", "r"),
-    Key("o", "open", "open", "Open another scenario (bundled or a file)", "o"),
-    Key("t", "cycle_view", "view", "Formula view: node symbols → expanded → LaTeX source", "t"),
+    Key("B", "conditions", "cond", "Conditional breakpoints, e.g. abs(d_L_d_w1) > 0.1, and stop on NaN/inf", "B",
+        min_width=120),
+    Key("g", "goto", "goto", "Go to an epoch, sample and op", "g", min_width=100),
+    Key("r", "restart", "restart", "Restart: back to the very first op (breakpoints are kept)", "r", min_width=120),
+    Key("o", "open", "open", "Open another scenario (bundled or a file)", "o", min_width=120),
+    Key("t", "cycle_view", "view", "Formula view: node symbols → expanded → LaTeX source", "t",
+        min_width=120),
     Key("z", "zoom", "zoom", "Zoom the focused pane to the whole screen (tab moves focus), z again to restore",
         "z", footer=False),
-    Key("escape", "interrupt", "interrupt", "Interrupt a long run", "esc"),
+    # the run bar says "esc stops" while a run goes on
+    Key("escape", "interrupt", "interrupt", "Interrupt a long run", "esc", footer=False),
 )
 
 PANE_KEYS: tuple[tuple[str, str], ...] = (

@@ -47,14 +47,24 @@ def _expanded_done(book) -> bool:
     return n > PRE_EXPAND or all(book.get_expanded(i) is not None for i in range(n))
 
 
+def working(app: NNStepApp) -> bool:
+    """Whether a run, the opening of a scenario, or a dialog's reading of a file is going on."""
+    return bool(app.busy) or getattr(app.screen, "job", None) is not None
+
+
 async def wait_idle(app: NNStepApp, pilot: Pilot, timeout: float = 60.0) -> None:
-    """Wait for a long run (a worker) to finish."""
+    """Wait for a long run (a worker), a scenario being opened, or a file being read
+    by the open dialog, to finish (and for what it starts next: a dialog's file, once
+    read, is opened by the app)."""
     deadline = time.monotonic() + timeout
-    await pilot.pause()
-    while app.busy and time.monotonic() < deadline:
-        await asyncio.sleep(0.02)
-    await pilot.pause()
-    await pilot.pause()
+    quiet = 0
+    while quiet < 2 and time.monotonic() < deadline:
+        await pilot.pause()
+        if working(app):
+            quiet = 0
+            await asyncio.sleep(0.02)
+        else:
+            quiet += 1
 
 
 def run_async_tests(namespace: dict[str, Any]) -> None:

@@ -10,11 +10,12 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from nnstep.errors import NNStepError
+from nnstep.text import visible
 
 
 def error_text(err: BaseException, *, title: str = "Could not open the scenario") -> Text:
     t = Text()
-    t.append(f"{title}\n\n", style="bold red")
+    t.append(visible(title) + "\n\n", style="bold red")
     if isinstance(err, NNStepError):
         rows = [("file", err.file), ("line", str(err.line) if err.line else None), ("key", err.key),
                 ("reason", err.reason)]
@@ -23,16 +24,16 @@ def error_text(err: BaseException, *, title: str = "Could not open the scenario"
     for label, value in rows:
         if value:
             t.append(f"  {label:<7}", style="dim")
-            t.append(f"{value}\n", style="bold" if label in ("reason", "error") else "")
+            t.append(visible(value) + "\n", style="bold" if label in ("reason", "error") else "")
     for other in err.errors[1:] if isinstance(err, NNStepError) else ():  # a file's further problems
         t.append(f"  {'also':<7}", style="dim")
-        t.append(f"{other}\n")
+        t.append(visible(str(other)) + "\n")
     source = _source_lines(err)
     if source:
         t.append("\n")
         for number, line, here in source:
             t.append(f"  {number:>4} │ ", style="bold red" if here else "dim")
-            t.append(f"{line}\n", style="bold" if here else "dim")
+            t.append(visible(line) + "\n", style="bold" if here else "dim")
     return t
 
 

@@ -11,6 +11,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Sparkline, Static
 
+from nnstep.text import visible
+
 from ..fmt import num, short
 
 if TYPE_CHECKING:
@@ -50,7 +52,8 @@ def status_text(dbg: Debugger, width: int, extra: str = "", short_extra: str | N
     ops = f"{dbg.op_index + 1}/{dbg.op_count}"
     loss_label = f"{dbg.program.loss} "
     loss_text = num(loss, 4) if loss is not None else "·"
-    name = dbg.scenario.name
+    name = visible(dbg.scenario.name)  # text from the file: control characters escaped
+    sample_name = visible(sample.name)
 
     def build(long: bool, op_name: bool, show_op: bool, show_phase: bool, full: bool, name_w: int) -> Text:
         sep = " │ " if long else " · "
@@ -58,7 +61,7 @@ def status_text(dbg: Debugger, width: int, extra: str = "", short_extra: str | N
         if name_w:
             parts.append(("", _cut(name, name_w), True))
         parts.append(("epoch " if long else "ep ", epoch, False))
-        parts.append(("sample " if long else "", f"{where} {sample.name}" if long else f"{sample.name} {where}",
+        parts.append(("sample " if long else "", f"{where} {sample_name}" if long else f"{sample_name} {where}",
                       False))
         if show_phase:
             parts.append(("", phase, True))
@@ -102,6 +105,8 @@ class StatusBar(Horizontal):
         super().__init__(**kw)
         self._shown: tuple = ()
         self._text_shown: object = None
+        self.text_width = 80  # the room the status text had last time
+        self._last: tuple[Text | Callable[[int], Text], list[float] | None] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="status-text")
@@ -110,7 +115,8 @@ class StatusBar(Horizontal):
 
     def show(self, text: Text | Callable[[int], Text], losses: list[float] | None) -> None:
         """Show ``text`` (or ``text(width)``, made to fit what the loss part leaves);
-        ``losses`` None: no scenario, no loss part."""
+        ``losses`` None: no scenario, no loss part.  Made again for a new width."""
+        self._last = (text, losses)
         narrow = self.size.width < 100
         self.set_class(narrow, "-narrow")
         if losses is None:
@@ -131,11 +137,16 @@ class StatusBar(Horizontal):
         if callable(text):
             spark_w = ((8 if narrow else 16) + 1) if finite else 0
             # 1 column of padding, 2 of the loss part's and 2 more to keep the two apart
-            text = text(max(20, self.size.width - len(label) - 5 - spark_w))
+            self.text_width = max(20, self.size.width - len(label) - 5 - spark_w)
+            text = text(self.text_width)
         shown = (text.plain, str(text.style), tuple(text.spans)) if isinstance(text, Text) else text
         if shown != self._text_shown:  # repaint only when the text changes
             self._text_shown = shown
             self.query_one("#status-text", Static).update(text, layout=False)
+
+    def on_resize(self) -> None:
+        if self._last is not None:
+            self.show(*self._last)
 
     @property
     def plain(self) -> str:

@@ -15,6 +15,7 @@ from textual.widgets import Input, Label, OptionList, Static, Switch
 from textual.widgets.option_list import Option
 
 from nnstep.errors import NNStepError
+from nnstep.text import visible
 
 if TYPE_CHECKING:
     from nnstep.debugger import Debugger
@@ -79,8 +80,8 @@ class BreakpointsScreen(ModalScreen[None]):
         gradient, loss = example_names(self.dbg)
         with Vertical() as box:
             box.border_title = "Breakpoints"
-            yield Label(f"Stop when a condition becomes true, e.g. abs({gradient}) > 0.1 or {loss} < 0.01")
-            yield Label(f"(an op name such as {gradient} adds a plain breakpoint on that op):", classes="hint")
+            yield Label(Text(f"Stop when a condition becomes true, e.g. abs({gradient}) > 0.1 or {loss} < 0.01"))
+            yield Label(Text(f"(an op name such as {gradient} adds a plain breakpoint on that op):"), classes="hint")
             yield Input(placeholder="condition or op name, then enter (→ completes a name)",
                         suggester=NameSuggester(names), id="bp-input")
             yield Static("", id="bp-error")
@@ -117,7 +118,7 @@ class BreakpointsScreen(ModalScreen[None]):
             else:
                 self.dbg.add_condition(text)
         except NNStepError as exc:
-            error.update(f"✗ {exc.reason}")
+            error.update(Text("✗ " + visible(exc.reason)))  # may quote what was typed
             return
         error.update("")
         event.input.value = ""

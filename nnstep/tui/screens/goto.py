@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Input, Label, Static
+
+from nnstep.text import visible
 
 if TYPE_CHECKING:
     from nnstep.debugger import Debugger
@@ -29,9 +32,13 @@ def parse_position(dbg: Debugger, epoch: str, sample: str, op: str) -> tuple[int
 
     e = number(epoch.strip() or str(dbg.epoch + 1), "epoch", dbg.epochs)
     s_text = sample.strip() or str(dbg.sample_index + 1)
+    # a name as the file spells it, or as the app shows it (control characters escaped)
     names = [s.name.lower() for s in dbg.scenario.samples]
+    shown = [visible(s.name).lower() for s in dbg.scenario.samples]
     if s_text.lower() in names:
         s = names.index(s_text.lower())
+    elif s_text.lower() in shown:
+        s = shown.index(s_text.lower())
     else:
         s = number(s_text, "sample", dbg.sample_count)
     o_text = op.strip() or str(max(1, dbg.op_index + 1))
@@ -62,7 +69,7 @@ class GotoScreen(ModalScreen["tuple[int, int, int] | None"]):
 
     def compose(self) -> ComposeResult:
         dbg = self.dbg
-        samples = [s.name for s in dbg.scenario.samples]
+        samples = [visible(s.name) for s in dbg.scenario.samples]
         ops = [op.name for op in dbg.ops]
         with Vertical() as box:
             box.border_title = "Go to"
@@ -81,7 +88,7 @@ class GotoScreen(ModalScreen["tuple[int, int, int] | None"]):
             yield Label("enter: go · tab: next field · esc: cancel", classes="hint")
 
     def on_mount(self) -> None:
-        self.query_one("#goto-op", Input).focus()
+        self.query_one("#goto-epoch", Input).focus()  # what a user types first (its text selected)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -96,6 +103,7 @@ class GotoScreen(ModalScreen["tuple[int, int, int] | None"]):
                 self.query_one("#goto-op", Input).value,
             )
         except ValueError as exc:
-            self.query_one("#goto-error", Static).update(f"✗ {exc}")
+            # what was typed is text, never markup
+            self.query_one("#goto-error", Static).update(Text("✗ " + visible(str(exc))))
             return
         self.dismiss(got)

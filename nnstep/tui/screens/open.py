@@ -15,11 +15,13 @@ from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from nnstep.scenario import iter_descriptions, load_scenario
+from nnstep.text import visible
 
+from .. import background
 from ..components.errors import error_text
 
 if TYPE_CHECKING:
-    from nnstep.scenario import Scenario  # noqa: F401 - named in the dialog's result type
+    from nnstep.scenario import Scenario
 
 
 class PathSuggester(Suggester):
@@ -64,10 +66,15 @@ class OpenScreen(ModalScreen["tuple[str, Scenario] | None"]):
     """
     BINDINGS = [Binding("escape", "cancel", "cancel")]
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.job: background.Job | None = None  # a file being read, off the UI thread
+
     def compose(self) -> ComposeResult:
         options = []
         for stem, name, description in iter_descriptions():
-            prompt = Text.assemble((stem, "bold"), "  ", (name, ""), "\n", (description, "dim"))
+            prompt = Text.assemble((visible(stem), "bold"), "  ", (visible(name), ""), "\n",
+                                   (visible(description), "dim"))
             options.append(Option(prompt, id=stem))
         with Vertical() as box:
             box.border_title = "Open a scenario"
@@ -82,6 +89,12 @@ class OpenScreen(ModalScreen["tuple[str, Scenario] | None"]):
         self.query_one(OptionList).focus()
 
     def action_cancel(self) -> None:
+        """esc: stop waiting for a file being read (a FIFO may never answer), else close."""
+        if self.job is not None:
+            self.job.cancel()
+            self.job = None
+            self.query_one("#open-error", Static).update(Text("interrupted (esc)", style="bold"))
+            return
         self.dismiss(None)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
@@ -96,10 +109,23 @@ class OpenScreen(ModalScreen["tuple[str, Scenario] | None"]):
             self.try_open(value)
 
     def try_open(self, arg: str) -> None:
-        try:
-            scenario = load_scenario(os.path.expanduser(arg) if arg.startswith("~") else arg)
-        except Exception as exc:  # an NNStepError (or a bug): shown, never a traceback
-            self.query_one("#open-error", Static).update(error_text(exc))
-            return
-        self.dismiss((arg, scenario))
+        """Read and check the scenario in a thread (opening a FIFO or a device could
+        block for good); the dialog stays usable and esc stops waiting."""
+        if self.job is not None:
+            self.job.cancel()
+        path = os.path.expanduser(arg) if arg.startswith("~") else arg
+        status = self.query_one("#open-error", Static)
+        status.update(Text(f"reading {visible(arg)}… (esc stops waiting)", style="dim"))
+
+        def done(scenario: Scenario | None, error: BaseException | None) -> None:
+            self.job = None
+            if error is not None or scenario is None:  # an NNStepError (or a bug): shown, never a traceback
+                status.update(error_text(error or RuntimeError("nothing loaded")))
+            else:
+                self.dismiss((arg, scenario))
+
+        self.job = background.start(self, f"reading {arg}", lambda: load_scenario(path), done)
+
+    def on_job_done(self, message: background.JobDone) -> None:
+        message.deliver()
 

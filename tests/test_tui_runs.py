@@ -1,0 +1,139 @@
+"""Long work off the UI thread (issue #10 item 6) and long runs visibly alive
+(issue #13 item 1), driven through Pilot."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("textual")
+
+from textual.widgets import Footer  # noqa: E402
+
+from nnstep.tui import NNStepApp  # noqa: E402
+from nnstep.tui.components.status import StatusBar  # noqa: E402
+from nnstep.tui.screens.open import OpenScreen  # noqa: E402
+from nnstep.tui.testing import run_async_tests, settle, wait_idle  # noqa: E402
+
+SIZE = (120, 36)
+NOTE = Path(__file__).resolve().parent.parent / "scenarios" / "note-network.toml"
+
+
+async def test_opening_a_fifo_never_blocks_the_ui(tmp_path):
+    fifo = tmp_path / "pipe.toml"
+    os.mkfifo(fifo)
+    app = NNStepApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("n")
+        await pilot.press("o")
+        await pilot.pause()
+        assert isinstance(app.screen, OpenScreen)
+        path = app.screen.query_one("#open-path")
+        path.value = str(fifo)
+        path.focus()
+        started = time.monotonic()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert time.monotonic() - started < 2  # the UI answered at once
+        assert "reading" in app.screen.query_one("#open-error").content.plain
+        await pilot.press("escape")  # stop waiting: the dialog stays
+        await pilot.pause()
+        assert isinstance(app.screen, OpenScreen)
+        assert "interrupted" in app.screen.query_one("#open-error").content.plain
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.dbg.t == 1  # the session is untouched
+    # let the abandoned reader finish (it opened the FIFO for reading)
+    fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+    os.close(fd)
+
+
+async def test_opening_at_start_runs_off_the_ui_thread_and_esc_abandons_it(monkeypatch):
+    import threading
+
+    import nnstep.tui.app as app_module
+
+    gate = threading.Event()
+    real = app_module.Debugger
+
+    def slow(scenario):
+        gate.wait(10)
+        return real(scenario)
+
+    monkeypatch.setattr(app_module, "Debugger", slow)
+    app = NNStepApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.busy.startswith("opening") and app.query_one("#run").display
+        assert "opening" in app.query_one(StatusBar).plain
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.dbg is None and not app.busy
+        assert "interrupted" in app.query_one("#error").plain
+        gate.set()
+        await asyncio.sleep(0.2)
+        await pilot.pause()
+        assert app.dbg is None  # the abandoned result is dropped
+
+
+def epoch_of(app: NNStepApp) -> int:
+    m = re.search(r"ep(?:och)? (\d+)/", app.query_one(StatusBar).plain)
+    assert m, app.query_one(StatusBar).plain
+    return int(m.group(1))
+
+
+async def test_a_long_run_shows_its_progress_and_esc_stops_it(tmp_path):
+    path = tmp_path / "long.toml"
+    path.write_text(NOTE.read_text().replace("epochs = 1000", "epochs = 10000000"))
+    app = NNStepApp(str(path))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        assert app.dbg.epochs == 10_000_000
+        await pilot.press("c")
+        bar = app.query_one("#run")
+        first = None
+        deadline = time.monotonic() + 1.5
+        while time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+            await pilot.pause()
+            label = str(app.query_one("#run-label").content)
+            if "epochs/s" in label:
+                if first is None:
+                    first = epoch_of(app)
+                elif epoch_of(app) > first:
+                    break
+        assert bar.display and app.busy
+        label = str(app.query_one("#run-label").content)
+        m = re.search(r"epoch ([\d,]+)/10,000,000 · ([\d,]+) epochs/s · .+ left", label)
+        assert m, label
+        assert first is not None and epoch_of(app) > first  # the status line advances
+        assert len(app.query_one("#sparkline").data) >= 1
+        footer = app.query_one(Footer)
+        assert bar.region.height == 1 and not bar.region.overlaps(footer.region)
+        await pilot.press("escape")
+        await wait_idle(app, pilot)
+        assert not app.busy and not bar.display
+        t = app.dbg.t
+        assert 0 < t < app.dbg.total
+        assert app.dbg.t == t and "interrupted" in app.query_one(StatusBar).plain
+
+
+async def test_goto_takes_the_epoch_first():
+    app = NNStepApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("n", "n")
+        await pilot.press("g")
+        await pilot.pause()
+        await pilot.press("9", "0", "0", "enter")  # typed over the pre-filled epoch
+        await wait_idle(app, pilot)
+        assert app.dbg.position() == (899, 0, 1)
+
+
+run_async_tests(globals())
