@@ -26,10 +26,10 @@ from sympy.printing.pretty.pretty_symbology import pretty_use_unicode
 from sympy.printing.pretty.stringpict import prettyForm
 from sympy.printing.str import StrPrinter
 
-from .expr import to_sympy
+from ..expr import to_sympy
 
 if TYPE_CHECKING:
-    from .program import Op, Program
+    from ..program import Op, Program
 
 #: Operation count above which the expanded view is declined.
 EXPAND_LIMIT = 600
