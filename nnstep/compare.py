@@ -36,8 +36,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .build import build_program
 from .errors import NNStepError
-from .program import Op, Program, build_program
+from .program import Op, Program
 from .scenario import Sample, Scenario, load_scenario
 from .text import visible
 
@@ -1146,21 +1147,3 @@ def _samples(n: int, per_epoch: int) -> str:
         return text
     more = f" and {rest} sample{'s' if rest != 1 else ''}" if rest else ""
     return f"{text} ({epochs} epoch{'s' if epochs != 1 else ''}{more})"
-
-
-def main(ns: Any) -> int:
-    """``nnstep compare``: the report on stdout; exit 0 when all agree, 1 at a difference."""
-    import json
-
-    result = compare(ns.program, ns.scenario, seed=ns.seed, epochs=ns.epochs, samples=ns.samples,
-                     mapping=ns.map)
-    if ns.format is None and sys.stdout.isatty() and sys.stdin.isatty():
-        from .tui.screens.compare import CompareApp
-
-        CompareApp(result).run()
-        return 0 if result.agree else 1
-    if ns.format == "json":
-        sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
-    else:
-        sys.stdout.write(format_text(result))
-    return 0 if result.agree else 1

@@ -17,10 +17,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .build import build_program
+from .codegen import fused
 from .expr import Node, compile_numeric, parse, render
 from .fast import fused_fits, whole_samples
 from .gradcheck import GradientCheck, check_gradient
-from .program import PHASES, Op, Program, build_program
+from .program import PHASES, Op, Program
 from .scenario import Scenario, load_scenario
 
 #: Memory the parameter checkpoints of one run may take.
@@ -394,7 +396,7 @@ class Debugger:
             conds = [(c.expr, c.reads) for c in self.conditions]
             while len(self._watchers) >= 4:
                 del self._watchers[next(iter(self._watchers))]
-            self._watchers[key] = self.program.fused.watcher(conds, nonfinite)
+            self._watchers[key] = fused(self.program).watcher(conds, nonfinite)
         return self._watchers[key]
 
     def _settle(self) -> None:

@@ -29,7 +29,7 @@ def kernel_functions() -> Mapping[str, Callable[..., float]]:
     activations' derivatives and one softmax output."""
     from . import scalar
     from .activations import ACTIVATIONS, softmax
-    from .expr import _IMPL
+    from .expr import IMPLEMENTATIONS
 
     def softmax_at(i: float, *sums: float) -> float:
         return softmax(list(sums))[int(i)]
@@ -40,7 +40,7 @@ def kernel_functions() -> Mapping[str, Callable[..., float]]:
     def heaviside(a: float, at_zero: float) -> float:
         return a if a != a else (1.0 if a > 0 else 0.0 if a < 0 else at_zero)
 
-    table: dict[str, Callable[..., float]] = dict(_IMPL)
+    table: dict[str, Callable[..., float]] = dict(IMPLEMENTATIONS)
     table.update(safe_div=scalar.safe_div, power=scalar.power, xlog=scalar.xlog, softmax_at=softmax_at,
                  tanh_deriv=scalar.tanh_deriv, sign=sign, heaviside=heaviside)
     for name, act in ACTIVATIONS.items():

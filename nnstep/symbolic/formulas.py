@@ -14,7 +14,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import cache, cached_property
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import sympy as sp
@@ -26,7 +26,8 @@ from sympy.printing.pretty.pretty_symbology import pretty_use_unicode
 from sympy.printing.pretty.stringpict import prettyForm
 from sympy.printing.str import StrPrinter
 
-from ..expr import to_sympy
+from .bridge import symbol as _symbol
+from .bridge import to_sympy
 
 if TYPE_CHECKING:
     from ..program import Op, Program
@@ -400,11 +401,3 @@ def _exact(x: float | None) -> Any:
     if x is None or not math.isfinite(x):
         return sp.nan if x is None or x != x else (sp.oo if x > 0 else -sp.oo)
     return sp.Rational(x)
-
-
-@cache
-def _symbol(name: str, real: bool = False) -> Any:
-    """A SymPy symbol for a name.  Formulas written by users get real symbols: with
-    them SymPy settles nested tanh/log of powers at once instead of after seconds;
-    layered networks keep plain symbols, which derive faster."""
-    return sp.Symbol(name, real=True) if real else sp.Symbol(name)
