@@ -313,8 +313,8 @@ def test_custom_activation_formula_is_shown_derived_by_sympy():
 
 
 def test_custom_activation_derivative_is_exact_where_the_textbook_form_cancels():
-    from nnstep.layered import derived_activation
     from nnstep.expr import parse
+    from nnstep.layered import derived_activation
     from nnstep.scenario import CustomActivation
 
     act = derived_activation(CustomActivation("sig", "sigmoid(x)", parse("sigmoid(x)", ["x"])))
