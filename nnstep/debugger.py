@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .build import build_program
 from .codegen import fused
-from .expr import Node, compile_numeric, parse, render
+from .expr import Node, compile_numeric, names_in, parse, render
 from .fast import fused_fits, whole_samples
 from .gradcheck import GradientCheck, check_gradient
 from .program import PHASES, Op, Program
@@ -302,8 +302,6 @@ class Debugger:
     def add_condition(self, text: str) -> Condition:
         """Add a condition breakpoint; raises FormulaError for a bad condition."""
         node = parse(text, self.program.slot, condition=True)
-        from .expr import names_in
-
         cond = Condition(render(node), frozenset(names_in(node)), compile_numeric(node, self.program.slot), node)
         self.conditions.append(cond)
         self._rebuild_hooks()

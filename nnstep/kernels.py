@@ -17,7 +17,9 @@ import types
 from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 
-from .expr import Binary, Call, Name, Node, Num, Unary, children
+from . import scalar
+from .activations import ACTIVATIONS, softmax
+from .expr import IMPLEMENTATIONS, Binary, Call, Name, Node, Num, Unary, children
 
 Kernel = Callable[[list[float]], float]
 
@@ -27,10 +29,6 @@ def kernel_functions() -> Mapping[str, Callable[..., float]]:
     """The functions an op's numeric form may call: the formula functions
     (one meaning everywhere, from :mod:`nnstep.expr`), the safe operators, the
     activations' derivatives and one softmax output."""
-    from . import scalar
-    from .activations import ACTIVATIONS, softmax
-    from .expr import IMPLEMENTATIONS
-
     def softmax_at(i: float, *sums: float) -> float:
         return softmax(list(sums))[int(i)]
 
@@ -122,7 +120,5 @@ def _binary(node: Binary) -> Callable[[float, float], float]:
     if plain_division(node):
         return operator.truediv
     if node.op in ("/", "**"):
-        from . import scalar
-
         return scalar.safe_div if node.op == "/" else scalar.power
     raise ValueError(f"no numeric form for {node!r}")

@@ -25,7 +25,7 @@ from typing import Any
 from .errors import ScenarioError
 from .expr import Binary, Name, Node, tree_size
 from .kernels import Kernel, compile_kernels
-from .scenario import Scenario
+from .scenario import Scenario, located_error
 
 PHASES = ("forward", "loss", "backward", "update")
 #: Ops of one training step, at most (Iris, 4-16-16-3, has 1,631).  A program of
@@ -147,8 +147,6 @@ def epoch_loss(program: Program, params: Sequence[float], v: list[float] | None 
 def build_error(sc: Scenario, key: str, reason: str) -> ScenarioError:
     """A problem found while building a loaded scenario's program, located like the
     loader's errors (file, line of ``key``, key counting from 1) and kept to one readable line."""
-    from .scenario import located_error
-
     return located_error(sc, key, reason)
 
 
