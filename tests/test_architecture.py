@@ -124,3 +124,15 @@ def test_the_private_name_check_sees_both_spellings(tmp_path):
                       "def _own():\n    return scalar._hidden + _symbol('x') + show_formula._cache\n")
     hits = private_reaches(sample, tmp_path)
     assert [h.split(": ", 1)[1] for h in hits] == ["from nnstep.symbolic.formulas import _exact", "scalar._hidden"]
+
+
+def test_the_documented_layers_are_the_contracts_layers():
+    """docs/architecture.md lists the layers bottom up, one line each, as the contract does top down."""
+    import re
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    (layers,) = [c["layers"] for c in config["contracts"] if c["id"] == "layers"]
+    doc = (ROOT / "docs" / "architecture.md").read_text()
+    listed = re.findall(r"^\d+\. `([a-z_ |]+)`", doc, re.MULTILINE)
+    assert listed == list(reversed(layers))
