@@ -14,14 +14,15 @@ from typing import TYPE_CHECKING
 from .errors import FormulaError, NNStepError, ScenarioError
 
 if TYPE_CHECKING:
+    from .build import build_program
     from .debugger import Condition, Debugger, Stop
-    from .program import PHASES, Op, Program, build_program
+    from .program import PHASES, Op, Program
     from .scenario import Scenario, bundled, load_scenario
 
 # The rest is imported on first use, so that ``nnstep --help`` imports nothing heavy.
 _LAZY = {
     "Condition": "debugger", "Debugger": "debugger", "Stop": "debugger",
-    "PHASES": "program", "Op": "program", "Program": "program", "build_program": "program",
+    "PHASES": "program", "Op": "program", "Program": "program", "build_program": "build",
     "Scenario": "scenario", "bundled": "scenario", "load_scenario": "scenario",
 }
 

@@ -12,16 +12,10 @@ activation lives in :mod:`nnstep.symbolic` under the same name.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cache
-from typing import TYPE_CHECKING
 
 from .expr import Binary, Call, Name, Node, Unary, compile_numeric
-
-if TYPE_CHECKING:
-    from .scenario import CustomActivation
-
 from .scalar import exp, log, relu, safe_div, sigmoid, tanh, tanh_deriv  # noqa: F401 - the kernels' functions
 
 
@@ -91,6 +85,16 @@ def softmax(sums: list[float]) -> list[float]:
 # --------------------------------------------------------------------------- custom activations
 
 
+@dataclass(frozen=True, slots=True)
+class CustomActivation:
+    """An activation written as a formula in ``x``, e.g. ``x / (1 + abs(x))``."""
+
+    name: str  # how code lines call it: softsign(sum_h1), deriv_softsign(sum_h1)
+    text: str  # the formula as written in the file
+    expr: Node  # parsed by nnstep.expr over the one name "x"
+
+
+
 def substitute(node: Node, name: str, value: Node) -> Node:
     """``node`` with every ``Name(name)`` replaced by ``value`` (a new tree)."""
     if isinstance(node, Name):
@@ -112,14 +116,12 @@ def activation_expr(name: str, custom: CustomActivation | None, arg: Node) -> No
     return arg if name == "linear" else Call(name, (arg,))
 
 
-@cache
-def custom_activation(custom: CustomActivation) -> Activation:
+def custom_activation(custom: CustomActivation, derivative: Callable[[Sequence[float]], float]) -> Activation:
     """An :class:`Activation` from a formula in ``x``: the function through the safe
-    parser's numeric back end, its derivative derived by SymPy (see :mod:`nnstep.graph`)."""
-    from .graph import derivative_kernel
-
+    parser's numeric back end; its derivative ``derivative((x,))`` is supplied by the
+    builder (:mod:`nnstep.layered` derives it with SymPy)."""
     f = compile_numeric(custom.expr, {"x": 0})
-    df = derivative_kernel(custom.expr, "x", {"x": 0})
+    df = derivative
     return Activation(
         custom.name,
         lambda s: f((s,)),

@@ -176,8 +176,8 @@ def _run(command: str, ns: argparse.Namespace) -> int:
             print(f"{visible(stem):<{width}}  {visible(name)}: {visible(description)}")
         return 0
     if command == "check":
+        from .build import build_program
         from .errors import NNStepError
-        from .program import build_program
         from .scenario import load_scenario
         from .text import visible
 
@@ -206,10 +206,29 @@ def _run(command: str, ns: argparse.Namespace) -> int:
             train_report(sc, epochs=ns.epochs, seed=ns.seed, fmt=ns.format, out=sys.stdout)
         return 0
     if command == "compare":
-        from .compare import main as compare_main
-
-        return compare_main(ns)
+        return _compare(ns)
     raise AssertionError(command)
+
+
+def _compare(ns: argparse.Namespace) -> int:
+    """``nnstep compare``: the report on stdout (or the TUI's compare view on a
+    terminal); exit 0 when all agree, 1 at a difference."""
+    import json
+
+    from .compare import compare, format_text
+
+    result = compare(ns.program, ns.scenario, seed=ns.seed, epochs=ns.epochs, samples=ns.samples,
+                     mapping=ns.map)
+    if ns.format is None and sys.stdout.isatty() and sys.stdin.isatty():
+        from .tui.screens.compare import CompareApp
+
+        CompareApp(result).run()
+        return 0 if result.agree else 1
+    if ns.format == "json":
+        sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write(format_text(result))
+    return 0 if result.agree else 1
 
 
 def _tui(scenario: str | None) -> int:

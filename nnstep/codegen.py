@@ -26,18 +26,17 @@ import ast
 import gc
 import math
 import re
+import threading
 import types
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cached_property
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 from .expr import Binary, BoolOp, Call, Compare, Name, Node, Num, Unary, children
 from .kernels import kernel_functions, plain_division
-
-if TYPE_CHECKING:
-    from .program import Program
+from .program import Program
 
 _T = TypeVar("_T", bound=ast.AST)
 #: The file name of generated code (tests allow ``compile`` for exactly this).
@@ -278,6 +277,21 @@ def _no_gc() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+_FUSED_LOCK = threading.Lock()
+
+
+def fused(program: Program) -> Fused:
+    """The program's whole-sample functions: made once per program, on first use, and
+    kept with it (in ``program.derived``)."""
+    made = program.derived.get("fused")
+    if made is None:
+        with _FUSED_LOCK:
+            made = program.derived.get("fused")
+            if made is None:
+                made = program.derived["fused"] = Fused(program)
+    return made
 
 
 class Fused:

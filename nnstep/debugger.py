@@ -17,10 +17,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .expr import Node, compile_numeric, parse, render
+from .build import build_program
+from .codegen import fused
+from .expr import Node, compile_numeric, names_in, parse, render
 from .fast import fused_fits, whole_samples
 from .gradcheck import GradientCheck, check_gradient
-from .program import PHASES, Op, Program, build_program
+from .program import PHASES, Op, Program
 from .scenario import Scenario, load_scenario
 
 #: Memory the parameter checkpoints of one run may take.
@@ -317,8 +319,6 @@ class Debugger:
     def add_condition(self, text: str) -> Condition:
         """Add a condition breakpoint; raises FormulaError for a bad condition."""
         node = parse(text, self.program.slot, condition=True)
-        from .expr import names_in
-
         cond = Condition(render(node), frozenset(names_in(node)), compile_numeric(node, self.program.slot), node)
         self.conditions.append(cond)
         self._rebuild_hooks()
@@ -411,7 +411,7 @@ class Debugger:
             conds = [(c.expr, c.reads) for c in self.conditions]
             while len(self._watchers) >= 4:
                 del self._watchers[next(iter(self._watchers))]
-            self._watchers[key] = self.program.fused.watcher(conds, nonfinite)
+            self._watchers[key] = fused(self.program).watcher(conds, nonfinite)
         return self._watchers[key]
 
     def _settle(self) -> None:

@@ -23,7 +23,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from .program import Program
+from .codegen import fused
+from .program import Program, epoch_loss
 
 if TYPE_CHECKING:
     from .vector import VectorNetwork
@@ -55,7 +56,8 @@ def whole_samples(program: Program) -> tuple[Callable[[Sequence[float], int], li
     parameters -> the mean sample loss: both by the fastest exact path within the
     memory budget."""
     if fused_fits(program):
-        return program.fused.step, program.fused.loss
+        made = fused(program)
+        return made.step, made.loss
     net = vector_network(program)
     if net is not None:
         return net.runner(), net.loss_function()
@@ -65,8 +67,6 @@ def whole_samples(program: Program) -> tuple[Callable[[Sequence[float], int], li
 def kernel_samples(program: Program) -> tuple[Callable[[Sequence[float], int], list[float]],
                                                Callable[[Sequence[float]], float]]:
     """:func:`whole_samples` by the op kernels, one after another, on one list of values."""
-    from .train import epoch_loss
-
     v = program.new_slots()
 
     def step(params: Sequence[float], sample: int) -> list[float]:

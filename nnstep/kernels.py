@@ -17,7 +17,9 @@ import types
 from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 
-from .expr import Binary, Call, Name, Node, Num, Unary, children
+from . import scalar
+from .activations import ACTIVATIONS, softmax
+from .expr import IMPLEMENTATIONS, Binary, Call, Name, Node, Num, Unary, children
 
 Kernel = Callable[[list[float]], float]
 
@@ -27,10 +29,6 @@ def kernel_functions() -> Mapping[str, Callable[..., float]]:
     """The functions an op's numeric form may call: the formula functions
     (one meaning everywhere, from :mod:`nnstep.expr`), the safe operators, the
     activations' derivatives and one softmax output."""
-    from . import scalar
-    from .activations import ACTIVATIONS, softmax
-    from .expr import _IMPL
-
     def softmax_at(i: float, *sums: float) -> float:
         return softmax(list(sums))[int(i)]
 
@@ -40,7 +38,7 @@ def kernel_functions() -> Mapping[str, Callable[..., float]]:
     def heaviside(a: float, at_zero: float) -> float:
         return a if a != a else (1.0 if a > 0 else 0.0 if a < 0 else at_zero)
 
-    table: dict[str, Callable[..., float]] = dict(_IMPL)
+    table: dict[str, Callable[..., float]] = dict(IMPLEMENTATIONS)
     table.update(safe_div=scalar.safe_div, power=scalar.power, xlog=scalar.xlog, softmax_at=softmax_at,
                  tanh_deriv=scalar.tanh_deriv, sign=sign, heaviside=heaviside)
     for name, act in ACTIVATIONS.items():
@@ -122,7 +120,5 @@ def _binary(node: Binary) -> Callable[[float, float], float]:
     if plain_division(node):
         return operator.truediv
     if node.op in ("/", "**"):
-        from . import scalar
-
         return scalar.safe_div if node.op == "/" else scalar.power
     raise ValueError(f"no numeric form for {node!r}")

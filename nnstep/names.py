@@ -13,6 +13,9 @@ OUTPUT_VALUE = "y_pred"
 OUTPUT_PARTIAL = "ypred"
 LOSS = "L"
 LEARN_RATE = "learn_rate"
+#: A chain-rule term is inlined into the next product while it stays this short
+#: (layered networks and formula graphs alike).
+MAX_INLINE_FACTORS = 4
 
 
 def sum_name(neuron: str) -> str:

@@ -10,24 +10,17 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from .codegen import fused
 from .fast import fused_fits, whole_samples
-from .program import Program
+from .program import Program, epoch_loss
+
+__all__ = ["TrainResult", "epoch_loss", "train"]
 
 
 @dataclass
 class TrainResult:
     losses: list[float]  # after each epoch: mean over samples of the sample loss
     parameters: dict[str, float]
-
-
-def epoch_loss(program: Program, params: Sequence[float], v: list[float] | None = None) -> float:
-    """The note's epoch loss: the mean over samples of each sample's loss (op kernels)."""
-    v = v if v is not None else program.new_slots()
-    n = len(program.scenario.samples)
-    total = 0.0
-    for i in range(n):
-        total += program.sample_loss(params, i, v)
-    return total / n
 
 
 def train(program: Program, params: Sequence[float], epochs: int,
@@ -38,13 +31,13 @@ def train(program: Program, params: Sequence[float], epochs: int,
     ``keep_losses=False`` (with ``on_epoch``, which sees each loss) keeps none of them."""
     if fused_fits(program):
         # generated code for the whole run; with a callback, one epoch per call
-        fused = program.fused
+        code = fused(program)
         if on_epoch is None:
-            params, losses = fused.train(params, epochs)
+            params, losses = code.train(params, epochs)
         else:
             losses = []
             for e in range(epochs):
-                params, (loss,) = fused.train(params, 1)
+                params, (loss,) = code.train(params, 1)
                 if keep_losses:
                     losses.append(loss)
                 on_epoch(e, loss)

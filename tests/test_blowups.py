@@ -92,7 +92,7 @@ import json, resource, sys
 resource.setrlimit(resource.RLIMIT_AS, ({limit}, {limit}))
 from nnstep.debugger import Debugger
 from nnstep.fast import fused_fits
-from nnstep.program import build_program
+from nnstep.build import build_program
 from nnstep.scenario import load_scenario
 from nnstep.train import train
 

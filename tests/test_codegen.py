@@ -28,7 +28,7 @@ def kernel_step(program, params, i):
 
 
 def assert_fused_equals_kernels(program, params, samples=40, epochs=2):
-    fused = program.fused
+    fused = codegen.fused(program)
     p = list(params)
     n = len(program.scenario.samples)
     for i in list(range(n))[:samples]:
@@ -53,7 +53,7 @@ def _same(a: float, b: float) -> bool:
 def test_fused_code_equals_the_op_kernels_on_every_bundled_scenario(path):
     sc = nnstep.load_scenario(path)
     dbg = Debugger(sc)
-    assert dbg.program.fused is not None  # formula graphs too: SymPy's partials become trees
+    assert codegen.fused(dbg.program) is not None  # formula graphs too: SymPy's partials become trees
     assert_fused_equals_kernels(dbg.program, dbg.initial)
 
 
@@ -114,11 +114,11 @@ y = [-0.5]
     try:
         fresh = nnstep.build_program(sc)
         p = list(dbg.initial)
-        fresh.fused.train(p, 1)
-        fresh.fused.step(p, 0)
-        fresh.fused.loss(p)
+        codegen.fused(fresh).train(p, 1)
+        codegen.fused(fresh).step(p, 0)
+        codegen.fused(fresh).loss(p)
         cond = parse("t0 > 0.5 or isnan(L)", fresh.slot, condition=True)
-        fresh.fused.watcher([(cond, frozenset({"t0", "L"}))], True)(p, 1)
+        codegen.fused(fresh).watcher([(cond, frozenset({"t0", "L"}))], True)(p, 1)
     finally:
         builtins.compile = saved
     # every kind of generated function: training, a step, the loss, a watched step
@@ -181,7 +181,7 @@ def test_a_wide_layer_builds_without_deep_recursion_and_all_paths_agree():
 
     with np.errstate(all="ignore"):
         assert VectorNetwork(dbg.program).step(np.array(dbg.initial), 0).tolist() == \
-            dbg.program.fused.step(list(dbg.initial), 0)
+            codegen.fused(dbg.program).step(list(dbg.initial), 0)
 
 
 # --- conditions and the non-finite check on whole samples -----------------------------

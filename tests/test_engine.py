@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 
 import nnstep
+from nnstep.build import build_program
 from nnstep.debugger import Debugger
-from nnstep.program import PHASES, build_program
+from nnstep.program import PHASES
 from nnstep.symbolic import Symbolic
 from nnstep.train import train
 

@@ -29,8 +29,8 @@ from nnstep.expr import (
     names_in,
     parse,
     render,
-    to_sympy,
 )
+from nnstep.symbolic.bridge import to_sympy
 
 NAMES = ("x", "y", "z", "a", "b", "c")
 SLOT = {name: i for i, name in enumerate(NAMES)}
@@ -503,7 +503,7 @@ def test_fuzz_to_sympy_only_raises_formula_error(text):
 def _sympy_refusal(text: str, names=("x",)) -> str:
     import sympy
 
-    from nnstep.graph import functions
+    from nnstep.symbolic.derive import functions
 
     symbols = {n: sympy.Symbol(n, real=True) for n in names}
     with pytest.raises(FormulaError) as info:
@@ -526,7 +526,8 @@ def test_exact_powers_past_the_limit_are_refused_with_the_limit_named():
 def test_exact_numbers_within_the_limit_are_kept_exact():
     import sympy
 
-    from nnstep.expr import MAX_EXACT_BITS, exact_bits
+    from nnstep.expr import MAX_EXACT_BITS
+    from nnstep.symbolic.bridge import exact_bits
 
     x = sympy.Symbol("x", real=True)
     value = to_sympy(parse("x * (x - x + 10)**(x - x + 2000)", ["x"]), {"x": x}, {})
@@ -540,7 +541,7 @@ def test_exact_numbers_within_the_limit_are_kept_exact():
 def test_bounded_xreplace_refuses_what_plain_substitution_would_compute():
     import sympy
 
-    from nnstep.expr import bounded_xreplace
+    from nnstep.symbolic.bridge import bounded_xreplace
 
     x, q = sympy.symbols("x q", real=True)
     f = x * q ** (q ** q)
@@ -558,7 +559,8 @@ def test_bounded_xreplace_refuses_what_plain_substitution_would_compute():
 def test_exact_size_rules():
     import sympy
 
-    from nnstep.expr import MAX_EXACT_BITS, exact_size
+    from nnstep.expr import MAX_EXACT_BITS
+    from nnstep.symbolic.bridge import exact_size
 
     assert exact_size("mul", [3000, 4000]) == 7000
     assert exact_size("add", [3000, 4000]) == 4002
@@ -588,7 +590,7 @@ def test_exact_numbers_sympy_builds_stay_within_the_bound(text):
     import sympy
 
     from nnstep.expr import MAX_EXACT_BITS
-    from nnstep.graph import functions
+    from nnstep.symbolic.derive import functions
 
     x = sympy.Symbol("x", real=True)
     try:

@@ -15,9 +15,9 @@ import pytest
 from test_scenarios import check_gradients, check_values_against_sympy, gradient_op
 
 import nnstep
+from nnstep.build import build_program
 from nnstep.debugger import Debugger
 from nnstep.errors import ScenarioError
-from nnstep.program import build_program
 from nnstep.scenario import parse_scenario
 from nnstep.train import train
 
@@ -313,23 +313,23 @@ def test_custom_activation_formula_is_shown_derived_by_sympy():
 
 
 def test_custom_activation_derivative_is_exact_where_the_textbook_form_cancels():
-    from nnstep.activations import custom_activation
     from nnstep.expr import parse
+    from nnstep.layered import derived_activation
     from nnstep.scenario import CustomActivation
 
-    act = custom_activation(CustomActivation("sig", "sigmoid(x)", parse("sigmoid(x)", ["x"])))
+    act = derived_activation(CustomActivation("sig", "sigmoid(x)", parse("sigmoid(x)", ["x"])))
     assert act.deriv(40.0, act.fn(40.0)) == pytest.approx(math.exp(-40), rel=1e-12)  # not 0
-    th = custom_activation(CustomActivation("th", "tanh(x)", parse("tanh(x)", ["x"])))
+    th = derived_activation(CustomActivation("th", "tanh(x)", parse("tanh(x)", ["x"])))
     assert th.deriv(20.0, th.fn(20.0)) == pytest.approx(4 * math.exp(-40), rel=1e-12)
 
 
 def test_sympy_compiler_edge_values():
     import sympy as sp
 
-    from nnstep.graph import compile_sympy
-    from nnstep.symbolic import _symbol
+    from nnstep.symbolic.bridge import symbol
+    from nnstep.symbolic.derive import compile_sympy
 
-    x = _symbol("x")
+    x = symbol("x")
     slot = {"x": 0}
     assert compile_sympy(sp.Heaviside(x), slot)([0.0]) == 0.5
     assert compile_sympy(sp.Heaviside(x, 0), slot)([0.0]) == 0.0

@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 
 import nnstep
-from nnstep.program import build_program
+from nnstep.build import build_program
 from nnstep.text import visible
 
 ROOT = Path(__file__).resolve().parents[1]

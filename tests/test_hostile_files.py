@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import nnstep
+from nnstep.build import build_program
 from nnstep.errors import NNStepError
-from nnstep.program import build_program
 from nnstep.scenario import bundled, parse_scenario
 
 from guards import forbid_dynamic_evaluation

@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 
 import nnstep
+from nnstep.build import build_program
 from nnstep.errors import ScenarioError
-from nnstep.program import MAX_OPS, build_program, op_count
+from nnstep.layered import op_count
+from nnstep.program import MAX_OPS
 from nnstep.scenario import bundled, parse_scenario
 
 TOWER = """\

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from nnstep.build import build_program
 from nnstep.errors import ScenarioError
-from nnstep.program import build_program
 from nnstep.scenario import parse_scenario, planned_names
 
 CLASH = """\

@@ -12,7 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ..errors import ScenarioError
+from ..errors import ScenarioError, cut
+from .located import Checker
 from .model import DEFAULT_SCENARIO, MAX_FILE_BYTES, MAX_INTEGER_DIGITS, MAX_NESTING, Scenario
 from .validate import Validator
 
@@ -198,9 +199,6 @@ def located_error(sc: Scenario, key: str, reason: str) -> ScenarioError:
     (written 0-based, as the code addresses the TOML: ``network.layers[1].activation``),
     located and shown like the loader's own errors: the line of the key in the file it
     came from, the key counting from 1, the reason made visible and kept short."""
-    from ..errors import cut
-    from .located import Checker
-
     reason = cut(reason, 300)
     text = ""
     try:

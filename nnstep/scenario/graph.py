@@ -11,6 +11,7 @@ from ..expr import FUNCTIONS as FORMULA_FUNCTIONS
 from ..expr import Binary, Call, Name, Node, Unary, check_identifier
 from .located import Checker, Recorded, kind_of
 from .model import GRAPH_KEYS, GRAPH_RESERVED, MAX_GRAPH_NAMES, Graph, GraphNode
+from .plan import name_clash
 
 
 class GraphChecks(Checker):
@@ -79,8 +80,6 @@ class GraphChecks(Checker):
         if len(self.problems) > before:
             raise Recorded()
         graph = Graph(inputs, params, nodes, output)
-        from ..graph import name_clash  # no SymPy needed: only names are planned
-
         clash = name_clash(graph)
         if clash:
             raise self.fail("graph.nodes", clash)

@@ -7,6 +7,7 @@ import re
 import sys
 from dataclasses import dataclass, field
 
+from ..activations import CustomActivation
 from ..expr import Node
 
 LOSSES = {
@@ -42,15 +43,6 @@ CUSTOM_ACTIVATION_KEYS = ("name", "formula")
 GRAPH_KEYS = ("inputs", "parameters", "nodes", "output")
 TRAINING_KEYS = ("learning_rate", "epochs")
 SAMPLE_KEYS = ("name", "x", "y")
-
-
-@dataclass(frozen=True, slots=True)
-class CustomActivation:
-    """An activation written as a formula in ``x``, e.g. ``x / (1 + abs(x))``."""
-
-    name: str  # how code lines call it: softsign(sum_h1), deriv_softsign(sum_h1)
-    text: str  # the formula as written in the file
-    expr: Node  # parsed by nnstep.expr over the one name "x"
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import cache, cached_property
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import sympy as sp
@@ -26,10 +26,11 @@ from sympy.printing.pretty.pretty_symbology import pretty_use_unicode
 from sympy.printing.pretty.stringpict import prettyForm
 from sympy.printing.str import StrPrinter
 
-from .expr import to_sympy
+from .bridge import symbol as _symbol
+from .bridge import to_sympy
 
 if TYPE_CHECKING:
-    from .program import Op, Program
+    from ..program import Op, Program
 
 #: Operation count above which the expanded view is declined.
 EXPAND_LIMIT = 600
@@ -893,11 +894,3 @@ def _exact(x: float | None) -> Any:
     if x is None or not math.isfinite(x):
         return sp.nan if x is None or x != x else (sp.oo if x > 0 else -sp.oo)
     return sp.Rational(x)
-
-
-@cache
-def _symbol(name: str, real: bool = False) -> Any:
-    """A SymPy symbol for a name.  Formulas written by users get real symbols: with
-    them SymPy settles nested tanh/log of powers at once instead of after seconds;
-    layered networks keep plain symbols, which derive faster."""
-    return sp.Symbol(name, real=True) if real else sp.Symbol(name)
