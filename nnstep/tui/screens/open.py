@@ -14,7 +14,9 @@ from textual.suggester import Suggester
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from nnstep.errors import ScenarioError
 from nnstep.scenario import iter_descriptions, load_scenario
+from nnstep.serve.child import inside_roots, open_refusal, open_roots
 
 from ..components.errors import error_text
 
@@ -33,6 +35,9 @@ class PathSuggester(Suggester):
             return None
         expanded = os.path.expanduser(value)
         folder, stem = os.path.split(expanded)
+        roots = open_roots()  # a served session lists only the folders it may open
+        if roots is not None and not inside_roots(folder or ".", roots):
+            return None
         try:
             entries = sorted(os.listdir(folder or "."))
         except OSError:
@@ -97,6 +102,8 @@ class OpenScreen(ModalScreen["tuple[str, Scenario] | None"]):
 
     def try_open(self, arg: str) -> None:
         try:
+            if refusal := open_refusal(arg):
+                raise ScenarioError(refusal, file=arg)
             scenario = load_scenario(os.path.expanduser(arg) if arg.startswith("~") else arg)
         except Exception as exc:  # an NNStepError (or a bug): shown, never a traceback
             self.query_one("#open-error", Static).update(error_text(exc))
