@@ -357,3 +357,67 @@ def test_in_headless_chromium(served, tmp_path):
         assert all(u.startswith(f"http://127.0.0.1:{served.port}/") or u.startswith("ws://") for u in logs), logs
     finally:
         driver.quit()
+
+
+def test_open_dialog_in_a_served_session_stays_in_its_folders(tmp_path, monkeypatch):
+    """`o` in a served app (NNSTEP_OPEN_ROOTS set): the served folder and the bundled
+    scenarios open; a file elsewhere (existing!) is refused in the dialog; no completion
+    lists folders outside."""
+    from nnstep.scenario import scenario_dir
+    from nnstep.serve.child import ROOTS_VAR
+    from nnstep.tui import NNStepApp
+    from nnstep.tui.screens.open import OpenScreen, PathSuggester
+    from nnstep.tui.testing import settle
+
+    served_dir, elsewhere = tmp_path / "class", tmp_path / "private"
+    served_dir.mkdir()
+    elsewhere.mkdir()
+    source = (scenario_dir() / "one-neuron.toml").read_text()
+    (served_dir / "lesson.toml").write_text(source)
+    (served_dir / "next.toml").write_text(source.replace("learning_rate", "learning_rate = 0.5 #", 1))
+    (elsewhere / "secret.toml").write_text(source)
+    monkeypatch.setenv(ROOTS_VAR, os.pathsep.join([str(scenario_dir()), str(served_dir)]))
+
+    async def go() -> None:
+        app = NNStepApp(str(served_dir / "lesson.toml"))
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(app, pilot)
+            await pilot.press("o")
+            await pilot.pause()
+            assert isinstance(app.screen, OpenScreen)
+            path = app.screen.query_one("#open-path")
+            suggester = PathSuggester()
+            assert await suggester.get_suggestion(str(elsewhere) + "/se") is None
+            assert await suggester.get_suggestion(str(served_dir) + "/ne") == str(served_dir / "next.toml")
+            for refused in (elsewhere / "secret.toml", served_dir / ".." / "private" / "secret.toml"):
+                path.value = str(refused)
+                path.focus()
+                await pilot.press("enter")
+                await pilot.pause()
+                assert isinstance(app.screen, OpenScreen)
+                assert "opens only the bundled scenarios and files in" in app.screen.query_one("#open-error").content.plain
+            path.value = str(served_dir / "next.toml")
+            await pilot.press("enter")
+            await pilot.pause()
+            assert not isinstance(app.screen, OpenScreen)
+            assert app.dbg.scenario.learning_rate == 0.5
+
+    asyncio.run(go())
+
+
+def test_other_addresses_need_host_and_warn():
+    proc = subprocess.Popen([sys.executable, "-m", "nnstep.cli", "serve", "--host", "0.0.0.0", "--port", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert select.select([proc.stdout], [], [], 30)[0]
+        url = urlsplit(proc.stdout.readline().strip())
+        warning = proc.stderr.readline()
+        assert warning.startswith("nnstep serve: warning: listening on 0.0.0.0"), warning
+        token = parse_qs(url.query)["token"][0]
+        local = f"http://127.0.0.1:{url.port}/?token={token}"
+        assert get(local)[0] == 200
+        assert get(local, Host=f"evil.example:{url.port}")[0] == 403
+        assert get(f"http://127.0.0.1:{url.port}/")[0] == 403
+    finally:
+        proc.kill()
+        proc.wait(10)

@@ -42,6 +42,7 @@ from textual_serve.app_service import AppService
 from textual_serve.server import Server
 
 import nnstep
+from nnstep.text import visible
 
 from . import ServeError
 from .child import PARENT_VAR, ROOTS_VAR
@@ -340,7 +341,7 @@ def run(scenario: str | None, *, host: str, port: int, sessions: int) -> int:
         if not is_loopback(host):
             print(f"nnstep serve: warning: listening on {host}, not only this computer: anyone who can reach "
                   f"this address and has the URL can use the debugger", file=sys.stderr, flush=True)
-        print(f"nnstep serve: {target.scenario.name}, up to {sessions} sessions; Ctrl+C stops",
+        print(f"nnstep serve: {visible(str(target.scenario))}, up to {sessions} sessions at once; Ctrl+C stops",
               file=sys.stderr, flush=True)
 
     asyncio.run(server.main(ready))
