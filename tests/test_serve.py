@@ -9,6 +9,7 @@ import re
 import select
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -284,6 +285,14 @@ def test_bad_scenario_and_flags_are_one_line_errors(tmp_path):
         r = subprocess.run([sys.executable, "-m", "nnstep.cli", *args], capture_output=True, text=True, timeout=60)
         assert r.returncode == 2 and r.stdout == ""
         assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr, r.stderr
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        r = subprocess.run([sys.executable, "-m", "nnstep.cli", "serve", "--port", str(port)], capture_output=True,
+                           text=True, timeout=60)
+    assert r.returncode == 2 and r.stdout == ""
+    assert r.stderr == f"--port: cannot listen on 127.0.0.1:{port}: the port is in use (try another --port, or 0 for any free port)\n"
 
 
 def test_without_the_web_extra_says_how_to_install_it(tmp_path):

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import hmac
 import ipaddress
 import json
@@ -304,8 +305,9 @@ class NNStepServer(Server):
             try:
                 await site.start()
             except OSError as exc:
-                raise ServeError(f"cannot listen on {_netloc(self.host, self.port)}: {exc.strerror or exc}",
-                                 key="--port") from None
+                why = ("the port is in use (try another --port, or 0 for any free port)"
+                       if exc.errno == errno.EADDRINUSE else str(exc.strerror or exc))
+                raise ServeError(f"cannot listen on {_netloc(self.host, self.port)}: {why}", key="--port") from None
             self.bound(runner.addresses[0][1])
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
