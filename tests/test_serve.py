@@ -430,3 +430,17 @@ def test_other_addresses_need_host_and_warn():
     finally:
         proc.kill()
         proc.wait(10)
+
+
+def test_app_stderr_reaches_the_terminal_with_control_characters_escaped():
+    from nnstep.serve.server import _copy_visible
+
+    async def go() -> bytes:
+        source, sink = asyncio.StreamReader(), asyncio.StreamReader()
+        source.feed_data("line\x1b]0;pwned\x07 one\n".encode())
+        source.feed_data("two \u202e\n".encode())
+        source.feed_eof()
+        await _copy_visible(source, sink)
+        return await sink.read()
+
+    assert asyncio.run(go()).decode() == "line\\x1b]0;pwned\\x07 one\ntwo \\u202e\n"

@@ -21,6 +21,7 @@ packet stream to and from each app process. What is replaced here, and why:
 from __future__ import annotations
 
 import asyncio
+import codecs
 import contextlib
 import errno
 import hmac
@@ -125,6 +126,17 @@ class Target:
         return env
 
 
+async def _copy_visible(source: asyncio.StreamReader, sink: asyncio.StreamReader) -> None:
+    """Copy *source* to *sink*, with every control character made visible except newlines."""
+    decoder = codecs.getincrementaldecoder("utf-8")("replace")
+    try:
+        while chunk := await source.read(4096):
+            text = decoder.decode(chunk)
+            sink.feed_data("\n".join(visible(part) for part in text.split("\n")).encode())
+    finally:
+        sink.feed_eof()
+
+
 class Session(AppService):
     """One app process, started from :class:`Target` (never from request input)."""
 
@@ -145,8 +157,11 @@ class Session(AppService):
             cwd=str(self.target.scenario.parent),
             start_new_session=True,  # a Ctrl+C in the teacher's terminal reaches the server only
         )
-        assert process.stdin is not None
+        assert process.stdin is not None and process.stderr is not None
         self._stdin = process.stdin
+        # textual-serve copies the app's stderr to this terminal: escape control characters first
+        process.stderr, raw = asyncio.StreamReader(), process.stderr
+        self._stderr_task = asyncio.create_task(_copy_visible(raw, process.stderr))
         return process
 
     @property
