@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-COMMANDS = ("list", "check", "trace", "train", "compare")
+COMMANDS = ("list", "check", "trace", "train", "compare", "serve")
 
 DESCRIPTION = """\
 A step debugger for neural-network training: backpropagation one scalar
@@ -77,7 +77,33 @@ def _sub(command: str) -> _Parser:
         p.add_argument("--map", action="append", default=[], metavar="NAME=YOURS,...",
                        help="nnstep name = yours, e.g. d_L_d_ypred=dL_dy,w1=self.W1[0, 0]")
         p.add_argument("--format", choices=("text", "json"), default=None)
+    elif command == "serve":
+        p.description = ("Serve the debugger to browsers (needs the web extra). The first line printed is the "
+                         "URL to open, with its access token; every browser tab gets its own debugger.")
+        p.add_argument("scenario", nargs="?", help="scenario file or bundled name (default: note-network)")
+        p.add_argument("--host", default="127.0.0.1", metavar="H",
+                       help="address to listen on (default 127.0.0.1, this computer only; others print a warning)")
+        p.add_argument("--port", type=_port, default=8000, metavar="P", help="port (default 8000; 0: any free port)")
+        p.add_argument("--sessions", type=_sessions, default=4, metavar="N",
+                       help="at most N debuggers at once (default 4, at most 64)")
     return p
+
+
+def _port(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if not 0 <= n <= 65535:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 65535, not {n}")
+    return n
+
+
+def _sessions(text: str) -> int:
+    n = _positive(text)
+    if n > 64:
+        raise argparse.ArgumentTypeError(f"must be at most 64, not {n}")
+    return n
 
 
 def _positive(text: str) -> int:
@@ -207,6 +233,10 @@ def _run(command: str, ns: argparse.Namespace) -> int:
         return 0
     if command == "compare":
         return _compare(ns)
+    if command == "serve":
+        from .serve import serve
+
+        return serve(ns.scenario, host=ns.host, port=ns.port, sessions=ns.sessions)
     raise AssertionError(command)
 
 

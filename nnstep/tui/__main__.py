@@ -2,6 +2,9 @@
 
 import sys
 
+from ..serve.child import guard
 from .app import NNStepApp
+
+guard()  # served by 'nnstep serve': end with the server, however it ends
 
 NNStepApp(sys.argv[1] if len(sys.argv) > 1 else None).run()

@@ -14,7 +14,9 @@ from textual.suggester import Suggester
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from nnstep.errors import ScenarioError
 from nnstep.scenario import iter_descriptions, load_scenario
+from nnstep.serve.child import inside_roots, open_refusal, open_roots
 from nnstep.text import visible
 
 from .. import background
@@ -35,6 +37,9 @@ class PathSuggester(Suggester):
             return None
         expanded = os.path.expanduser(value)
         folder, stem = os.path.split(expanded)
+        roots = open_roots()  # a served session lists only the folders it may open
+        if roots is not None and not inside_roots(folder or ".", roots):
+            return None
         try:
             entries = sorted(os.listdir(folder or "."))
         except OSError:
@@ -110,11 +115,15 @@ class OpenScreen(ModalScreen["tuple[str, Scenario] | None"]):
 
     def try_open(self, arg: str) -> None:
         """Read and check the scenario in a thread (opening a FIFO or a device could
-        block for good); the dialog stays usable and esc stops waiting."""
+        block for good); the dialog stays usable and esc stops waiting.  In a served
+        session only the bundled scenarios and the served folder can be opened."""
         if self.job is not None:
             self.job.cancel()
-        path = os.path.expanduser(arg) if arg.startswith("~") else arg
         status = self.query_one("#open-error", Static)
+        if refusal := open_refusal(arg):
+            status.update(error_text(ScenarioError(refusal, file=arg)))
+            return
+        path = os.path.expanduser(arg) if arg.startswith("~") else arg
         status.update(Text(f"reading {visible(arg)}… (esc stops waiting)", style="dim"))
 
         def done(scenario: Scenario | None, error: BaseException | None) -> None:
