@@ -12,12 +12,15 @@ import math
 from pathlib import Path
 
 from rich.text import Text
+from textual.content import Content
 
 from nnstep.compare import CompareResult, values_agree
+from nnstep.debugger import Debugger
 from nnstep.text import visible
 
 from .. import app as app_module
 from ..app import NNStepApp
+from ..components.network import NetworkModel
 from ..components.rows import RowList, style_of
 
 
@@ -81,16 +84,17 @@ class CompareApp(NNStepApp):
         source = SourceView(self.result.source, id="source")
         source.styles.width = "40fr"
         source.styles.border = ("round", "grey")
-        source.border_title = f"Your program · {visible(Path(self.result.program).name)}"
+        source.border_title = Content(f"Your program · {visible(Path(self.result.program).name)}")
         self.query_one("#top").mount(source, after="#program")
         super().on_mount()
 
     def open_scenario(self, arg) -> bool:  # type: ignore[override]
         if arg is None or self.result.reference is None:
             return super().open_scenario(arg)
-        self.use_scenario(self.result.reference)
+        # the reference is the learner's own small network: built here, at once
+        dbg = Debugger(self.result.reference)
+        self.use_debugger(dbg, NetworkModel(dbg))
         d = self.result.first_difference
-        dbg = self.dbg
         if dbg is not None and d is not None:
             op = dbg.program.by_name.get(d.name)
             dbg.goto_position(d.epoch - 1, d.sample - 1, op.index if op is not None else 0)
