@@ -337,7 +337,7 @@ class NNStepServer(Server):
 
 def resolve_target(scenario: str | None) -> Target:
     """Load and build the scenario once here, so that a bad file is a one-line error before serving."""
-    from nnstep.program import build_program
+    from nnstep.build import build_program
     from nnstep.scenario import load_scenario, resolve, scenario_dir
 
     build_program(load_scenario(scenario))
