@@ -280,7 +280,8 @@ def test_child_environment_and_open_roots(tmp_path):
 
 def test_bad_scenario_and_flags_are_one_line_errors(tmp_path):
     bad = tmp_path / "bad.toml"
-    bad.write_text("name = 1\n")
+    note = Path(__file__).resolve().parent.parent / "scenarios" / "note-network.toml"
+    bad.write_text(note.read_text().replace('"sigmoid"', '"sigmoud"', 1))  # one problem: one line
     for args in (["serve", str(bad)], ["serve", "--port", "70000"], ["serve", "--sessions", "0"]):
         r = subprocess.run([sys.executable, "-m", "nnstep.cli", *args], capture_output=True, text=True, timeout=60)
         assert r.returncode == 2 and r.stdout == ""
