@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import threading
 import time
@@ -276,3 +277,21 @@ def test_formulas_are_unicode_whatever_sympys_flag_and_other_threads_do():
         sys.setswitchinterval(interval)
         pretty_use_unicode(previous)
     assert renderer.form(expr).width > 0
+
+
+def test_palette_page_keys_on_a_terminal_too_small_for_its_list():
+    """Textual's option list raises KeyError moving a page with no rows on screen; the palette skips it."""
+    from nnstep.tui import NNStepApp
+    from nnstep.tui.screens.palette import NNStepPalette
+
+    async def go():
+        app = NNStepApp()
+        async with app.run_test(size=(20, 8)) as pilot:
+            await pilot.press("ctrl+p")
+            await pilot.pause()
+            assert isinstance(app.screen, NNStepPalette)
+            await pilot.press("pagedown", "pageup", "pagedown")
+            await pilot.pause()
+            assert app.is_running and isinstance(app.screen, NNStepPalette)
+
+    asyncio.run(go())

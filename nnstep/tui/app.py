@@ -398,6 +398,12 @@ class NNStepApp(App):
 
     # ------------------------------------------------------------------ actions
 
+    def action_command_palette(self) -> None:
+        from .screens.palette import NNStepPalette
+
+        if self.use_command_palette and not NNStepPalette.is_open(self):
+            self.push_screen(NNStepPalette(id="--command-palette"))
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "interrupt":
             return bool(self.busy)
