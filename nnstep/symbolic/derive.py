@@ -147,9 +147,19 @@ def code_text(expr: Any) -> str:
         def _print_Min(self, e: Any) -> str:
             return f"min({', '.join(self._print(a) for a in e.args)})"
 
+        # steps as comparisons a learner writes in Python (True is 1), never SymPy's names
         def _print_Heaviside(self, e: Any) -> str:
+            a = self._print(e.args[0])
             h0 = float(e.args[1]) if len(e.args) > 1 else 0.5
-            return f"heaviside({self._print(e.args[0])}, {h0:g})"
+            if h0 == 0:
+                return f"({a} > 0)"
+            if h0 == 1:
+                return f"({a} >= 0)"
+            return f"(({a} > 0) + ({a} >= 0)) / 2" if h0 == 0.5 else f"(({a} > 0) + {h0:g} * ({a} == 0))"
+
+        def _print_sign(self, e: Any) -> str:
+            a = self._print(e.args[0])
+            return f"(({a} > 0) - ({a} < 0))"
 
         def _print_Exp1(self, e: Any) -> str:
             return "exp(1)"
