@@ -14,16 +14,21 @@ class SampleChecks(Checker):
     """The checks of ``[[samples]]``."""
 
     def samples(self, value: Any, network: NetworkParts) -> tuple[Sample, ...] | None:
-        rows = self.attempt(self.array, value, "samples", max_len=MAX_SAMPLES)
+        rows = self.rows(value)
         if rows is None:
-            return None
-        if not rows:
-            self.note(self.fail("samples", "needs at least one sample"))
             return None
         n_in = None if network.inputs is None else len(network.inputs)
         n_out = None if network.shapes is None else len(network.shapes[-1].neurons)
         out = [self.attempt(self.sample, row, i, n_in, n_out, network.loss) for i, row in enumerate(rows)]
         return None if any(s is None for s in out) else tuple(out)  # type: ignore[arg-type]
+
+    def rows(self, value: Any) -> list[Any] | None:
+        """The ``[[samples]]`` tables (at least one), or None after recording why not."""
+        rows = self.attempt(self.array, value, "samples", max_len=MAX_SAMPLES)
+        if rows is not None and not rows:
+            self.note(self.fail("samples", "needs at least one sample"))
+            return None
+        return rows
 
     def sample_name(self, row: Any, i: int) -> str:
         """A sample's name (default ``#1``, ``#2``, ...); a given one also labels its errors."""
@@ -67,11 +72,8 @@ class SampleChecks(Checker):
                                         file=self.label, key="samples"))
                 return None
             return (Sample("#1", (), ()),)
-        rows = self.attempt(self.array, value, "samples", max_len=MAX_SAMPLES)
+        rows = self.rows(value)
         if rows is None:
-            return None
-        if not rows:
-            self.note(self.fail("samples", "needs at least one sample"))
             return None
         out = [self.attempt(self.graph_sample, row, i, inputs) for i, row in enumerate(rows)]
         return None if any(s is None for s in out) else tuple(out)  # type: ignore[arg-type]
