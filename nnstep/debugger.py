@@ -31,7 +31,7 @@ CHECKPOINT_BUDGET = 48 * 1024 * 1024
 
 @dataclass(frozen=True)
 class Condition:
-    """A breakpoint condition such as ``abs(d_L_d_w1) > 0.1``; checked after any
+    """A breakpoint condition such as ``abs(d_L_d_w1) > 0.04``; checked after any
     op that writes a name it reads.  Names not yet computed in the sample are nan."""
 
     text: str

@@ -39,7 +39,7 @@ KEYS: tuple[Key, ...] = (
         "v"),
     Key("question_mark", "help", "help", "This help", "?"),
     Key("q", "quit", "quit", "Quit", "q"),
-    Key("B", "conditions", "cond", "Conditional breakpoints, e.g. abs(d_L_d_w1) > 0.1, and stop on NaN/inf", "B",
+    Key("B", "conditions", "cond", "Conditional breakpoints, e.g. abs(d_L_d_w1) > 0.04, and stop on NaN/inf", "B",
         min_width=120),
     Key("g", "goto", "goto", "Go to an epoch, sample and op", "g", min_width=100),
     Key("r", "restart", "restart", "Restart: back to the very first op (breakpoints are kept)", "r", min_width=120),

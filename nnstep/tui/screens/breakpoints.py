@@ -48,7 +48,7 @@ def example_names(dbg: Debugger) -> tuple[str, str]:
 
 
 class BreakpointsScreen(ModalScreen[None]):
-    """Add a condition such as ``abs(d_L_d_w1) > 0.1`` or ``L < 0.01`` (or an op
+    """Add a condition such as ``abs(d_L_d_w1) > 0.04`` or ``L < 0.01`` (or an op
     name for a plain breakpoint), remove one with delete, switch stop-on-NaN/inf.
     Changes apply to the debugger at once."""
 
@@ -80,7 +80,7 @@ class BreakpointsScreen(ModalScreen[None]):
         gradient, loss = example_names(self.dbg)
         with Vertical() as box:
             box.border_title = "Breakpoints"
-            yield Label(Text(f"Stop when a condition becomes true, e.g. abs({gradient}) > 0.1 or {loss} < 0.01"))
+            yield Label(Text(f"Stop when a condition becomes true, e.g. abs({gradient}) > 0.04 or {loss} < 0.01"))
             yield Label(Text(f"(an op name such as {gradient} adds a plain breakpoint on that op):"), classes="hint")
             yield Input(placeholder="condition or op name, then enter (→ completes a name)",
                         suggester=NameSuggester(names), id="bp-input")

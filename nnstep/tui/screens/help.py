@@ -16,7 +16,13 @@ PANES = (
     ("Program", "the ops of one training step on one sample, as the lines you would write; ▶ is the op just "
                 "executed, ● a breakpoint, the right column each executed op's value."),
     ("Formula", "the selected op: its definition, SymPy's derivative or the chain-rule factors, the same with "
-                "this sample's numbers and the value; for d_L_d_<parameter> a finite-difference check."),
+                "this sample's numbers and the value; for d_L_d_<parameter> a finite-difference check "
+                "(agree, differ, or cannot be measured, with why)."),
+    ("Notation", "[a > b] is 1 when a > b and 0 when a < b (the legend under a formula says what a tie gives); "
+                 "|x| and max(x, y) as written. In a formula graph ∂f/∂x|direct is the local partial, f's own "
+                 "formula differentiated with everything else held fixed (the direct path only), and ∂f/∂x the "
+                 "total over every path, which training uses. In the LaTeX view η is the learning rate "
+                 "(learn_rate in the program)."),
     ("Network", "values on the nodes and weights on the edges; in the backward phase the gradients, blue for "
                 "positive, orange for negative, brighter for larger; yellow marks what the op writes and reads."),
     ("Values", "every named quantity; parameters show old → new once updated; the name the op wrote is "
