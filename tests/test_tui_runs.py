@@ -155,4 +155,20 @@ async def test_goto_takes_the_epoch_first():
         assert app.dbg.position() == (899, 0, 1)
 
 
+async def test_a_key_after_the_open_dialog_gave_its_result_does_nothing():
+    """The fuzz found it: a scenario read in the background closes the dialog, and an esc
+    that arrives before the screen is gone must not dismiss it a second time."""
+    app = NNStepApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("o")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, OpenScreen)
+        screen.close(None)
+        screen.action_cancel()  # esc, queued behind the result
+        await pilot.pause()
+        assert app.is_running and not isinstance(app.screen, OpenScreen)
+
+
 run_async_tests(globals())

@@ -74,6 +74,7 @@ class OpenScreen(ModalScreen["tuple[str, Scenario] | None"]):
     def __init__(self) -> None:
         super().__init__()
         self.job: background.Job | None = None  # a file being read, off the UI thread
+        self.closing = False  # dismissed already (a result given); later keys do nothing
 
     def compose(self) -> ComposeResult:
         options = []
@@ -100,7 +101,13 @@ class OpenScreen(ModalScreen["tuple[str, Scenario] | None"]):
             self.job = None
             self.query_one("#open-error", Static).update(Text("interrupted (esc)", style="bold"))
             return
-        self.dismiss(None)
+        self.close(None)
+
+    def close(self, result: tuple[str, Scenario] | None) -> None:
+        """Dismiss once: a key can arrive after a result was given and before the screen is gone."""
+        if not self.closing:
+            self.closing = True
+            self.dismiss(result)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
@@ -131,7 +138,7 @@ class OpenScreen(ModalScreen["tuple[str, Scenario] | None"]):
             if error is not None or scenario is None:  # an NNStepError (or a bug): shown, never a traceback
                 status.update(error_text(error or RuntimeError("nothing loaded")))
             else:
-                self.dismiss((arg, scenario))
+                self.close((arg, scenario))
 
         self.job = background.start(self, f"reading {arg}", lambda: load_scenario(path), done)
 

@@ -13,6 +13,7 @@ from textual.command import CommandList, CommandPalette
 
 class NNStepPalette(CommandPalette):
     def _action_command_list(self, action: str) -> None:
-        if action in ("page_up", "page_down") and not self.query_one(CommandList).scrollable_content_region:
+        lists = self.query(CommandList)  # none yet while the palette is being put together
+        if action in ("page_up", "page_down") and (not lists or not lists.first().scrollable_content_region):
             return
         super()._action_command_list(action)
