@@ -38,7 +38,7 @@ def test_the_tui_imports_sympy_only_through_symbolic():
     assert " KEPT" in result.stdout, result.stdout
 
 
-@pytest.mark.xfail(strict=True, reason="the TUI's cycles and SymPy import are being fixed on other branches")
+@pytest.mark.xfail(strict=True, reason="the TUI's cycles are being fixed on another branch")
 def test_tui_contracts_are_kept():
     result = lint_imports(*TUI_CONTRACTS)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -142,3 +142,15 @@ def test_the_documented_layers_are_the_contracts_layers():
     doc = (ROOT / "docs" / "architecture.md").read_text()
     listed = re.findall(r"^\d+\. `([a-z_ |]+)`", doc, re.MULTILINE)
     assert listed == list(reversed(layers))
+
+
+def test_the_formula_panes_plain_data_loads_no_sympy():
+    """The TUI imports nnstep.symbolic.views at start-up: SymPy comes only with a Renderer
+    (in the formula worker), and nnstep.symbolic's names still load on first use."""
+    code = ("import sys\nimport nnstep.tui.formulas\nimport nnstep.symbolic.views\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'sympy')[:1])\n"
+            "from nnstep.symbolic import Symbolic, unicode_printing\n"
+            "print('sympy' in sys.modules, Symbolic.__module__, unicode_printing.__module__)\n")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["[]", "True nnstep.symbolic.formulas nnstep.symbolic.printing"]
