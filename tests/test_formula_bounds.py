@@ -27,7 +27,7 @@ SCRIPT = textwrap.dedent("""
     import nnstep
     from nnstep.debugger import Debugger
     from nnstep.symbolic import Symbolic
-    from nnstep.tui.formulas import _Renderer
+    from nnstep.tui.formulas import pane_renderer
 
     try:
         dbg = Debugger(nnstep.load_scenario(sys.argv[1]))
@@ -35,7 +35,7 @@ SCRIPT = textwrap.dedent("""
         print("refused:", exc)
         raise SystemExit(0)
     sy = Symbolic(dbg.program)
-    renderer = _Renderer(sy)
+    renderer = pane_renderer(sy)
     for op in dbg.ops:
         dbg.step()
         f = sy.formula(op)

@@ -25,7 +25,8 @@ sp = pytest.importorskip("sympy")
 from formula_reader import segments, value  # noqa: E402
 
 from nnstep.symbolic import Symbolic  # noqa: E402
-from nnstep.tui.formulas import _Renderer  # noqa: E402
+from nnstep.symbolic.views import Renderer  # noqa: E402
+from nnstep.tui.formulas import pane_renderer  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED = sorted(p.name for p in (ROOT / "scenarios").glob("*.toml"))
@@ -67,7 +68,7 @@ def _values(dbg: Debugger, titles: dict[str, str], names: list[str]) -> dict[str
     return values
 
 
-def _check_op(dbg: Debugger, sy: Symbolic, renderer: _Renderer | None, op, counts: dict[str, int],
+def _check_op(dbg: Debugger, sy: Symbolic, renderer: Renderer | None, op, counts: dict[str, int],
               titles: dict[str, str]) -> None:
     value = dbg.value(op.name)
     names = sorted({s.name for s in sy.formula(op).shown.free_symbols | sy.formula(op).shown_definition.free_symbols}
@@ -121,7 +122,7 @@ def _scenario(name: str, tmp_path: Path):
 def test_every_segment_of_every_op_is_true(name, tmp_path):
     dbg = Debugger(_scenario(name, tmp_path))
     sy = Symbolic(dbg.program)
-    renderer = _Renderer(sy)
+    renderer = pane_renderer(sy)
     counts = {"segments": 0, "pane": 0, "numbers": 0, "ties": 0}
     titles = {op.name: sy.title(op) for op in dbg.ops if op.kind in ("partial", "total")}
     positions = [(0, 0)]

@@ -22,7 +22,7 @@ from ..expr import Binary, Call, Name, Node, Num, Unary, names_in
 from ..kernels import Kernel, compile_kernels
 from ..scenario import Graph
 from .bridge import symbol, to_sympy, to_sympy_sized
-from .formulas import FUNCTIONS, relu, sigmoid
+from .functions import FUNCTIONS, relu, sigmoid
 
 
 class GraphError(ValueError):

@@ -1,7 +1,8 @@
 """SymPy side of the program: each op's definition, derived formula and renderings.
 
-This is the only engine module that imports SymPy, and only when first asked
-for a formula.  Every local partial is SymPy's own ``diff`` of the op's
+Imported only when first asked for a formula (the functions, printers and the
+learner's derivative rules it uses are :mod:`.functions`, :mod:`.printing` and
+:mod:`.learner`).  Every local partial is SymPy's own ``diff`` of the op's
 defining expression (never of the whole loss), folded back into node names
 (``x1·σ(sum_h1)·(1 - σ(sum_h1))``); every total is the product of its factors.
 Results are cached per op.
@@ -10,372 +11,32 @@ Results are cached per op.
 from __future__ import annotations
 
 import math
-import re
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import sympy as sp
-from sympy.printing.latex import LatexPrinter
-from sympy.printing.precedence import PRECEDENCE
-from sympy.printing.pretty.pretty import PrettyPrinter
-from sympy.printing.pretty.pretty_symbology import pretty_use_unicode
-from sympy.printing.pretty.stringpict import prettyForm
-from sympy.printing.str import StrPrinter
 
 from .bridge import symbol as _symbol
 from .bridge import to_sympy
+from .functions import FUNCTIONS
+from .learner import Unsupported, add, flat, learner_diff, mul, neg
+from .printing import (
+    bracketed,
+    hat,
+    latex,
+    latex_name,
+    legend,
+    leibniz,
+    leibniz_latex,
+    one_line,
+)
 
 if TYPE_CHECKING:
     from ..program import Op, Program
 
 #: Operation count above which the expanded view is declined.
 EXPAND_LIMIT = 600
-
-
-class sigmoid(sp.Function):  # noqa: N801 - the learner's spelling
-    """σ(x) = 1 / (1 + e^-x), with the derivative σ(x)·(1 - σ(x))."""
-
-    @classmethod
-    def eval(cls, x: Any) -> Any:
-        if x.is_Number:
-            return 1 / (1 + sp.exp(-x))
-        return None
-
-    def fdiff(self, argindex: int = 1) -> Any:
-        s = sigmoid(self.args[0])
-        return s * (1 - s)
-
-    def _eval_rewrite_as_exp(self, x: Any, **kwargs: Any) -> Any:
-        return 1 / (1 + sp.exp(-x))
-
-    def _eval_evalf(self, prec: int) -> Any:
-        return (1 / (1 + sp.exp(-self.args[0])))._eval_evalf(prec)
-
-    def _latex(self, printer: Any, exp: Any = None) -> str:
-        body = rf"\sigma\left({printer._print(self.args[0])}\right)"
-        return body if exp is None else rf"{body}^{{{exp}}}"
-
-    def _sympystr(self, printer: Any) -> str:
-        return f"σ({printer._print(self.args[0])})"
-
-    def _pretty(self, printer: Any) -> Any:
-        arg = printer._print(self.args[0])
-        return prettyForm(*prettyForm(*arg.parens()).left("σ"))
-
-
-class relu(sp.Function):  # noqa: N801
-    """max(x, 0); its derivative is the step θ(x) with θ(0) = 0, as PyTorch takes it."""
-
-    @classmethod
-    def eval(cls, x: Any) -> Any:
-        if x.is_Number:
-            return sp.Max(x, 0)
-        return None
-
-    def fdiff(self, argindex: int = 1) -> Any:
-        return sp.Heaviside(self.args[0], 0)
-
-    def _eval_rewrite_as_Max(self, x: Any, **kwargs: Any) -> Any:
-        return sp.Max(x, 0)
-
-
-class Iverson(sp.Function):
-    """The Iverson bracket ``[a > b]``: 1 when a > b, 0 when a < b and ``tie`` when they
-    are equal (½ for SymPy's step of ``max``/``min``, 0 for ReLU's, as PyTorch takes it).
-    What nnstep shows for a step function instead of SymPy's ``Heaviside``/``θ``."""
-
-    nargs = 3
-
-    @classmethod
-    def eval(cls, a: Any, b: Any, tie: Any) -> Any:
-        d = a - b
-        if d.is_Number:
-            return sp.S.One if d > 0 else sp.S.Zero if d < 0 else tie
-        return None
-
-    def fdiff(self, argindex: int = 1) -> Any:
-        return sp.S.Zero  # almost everywhere
-
-    def _eval_evalf(self, prec: int) -> Any:
-        a, b, tie = self.args
-        d = (a - b).evalf(prec)
-        if not d.is_Number:
-            return None
-        return sp.Float(1 if d > 0 else 0, prec) if d != 0 else sp.Float(tie, prec)
-
-    def _eval_rewrite_as_Heaviside(self, a: Any, b: Any, tie: Any, **kwargs: Any) -> Any:
-        return sp.Heaviside(a - b, tie)
-
-
-#: The functions a formula may call, by the name it is written with.
-FUNCTIONS: dict[str, Any] = {
-    "exp": sp.exp,
-    "log": sp.log,
-    "tanh": sp.tanh,
-    "sigmoid": sigmoid,
-    "relu": relu,
-    "sqrt": sp.sqrt,
-    "abs": sp.Abs,
-    "max": sp.Max,
-    "min": sp.Min,
-}
-
-
-# --------------------------------------------------------------------------- printing
-
-#: How a local partial that has a total of the same name is told apart from it:
-#: ``∂f/∂x|direct`` is the direct (local) path only, ``∂f/∂x`` the whole derivative.
-DIRECT = "|direct"
-#: One line saying what the Iverson bracket means (the TUI shows it where one appears).
-IVERSON_LEGEND = "[a > b] is 1 when a > b, 0 when a < b"
-
-
-def leibniz(of: str, wrt: str, direct: bool = False) -> str:
-    """``∂h1/∂w1``; ``∂f/∂x|direct`` for a local partial that a total shares its name with."""
-    return f"∂{_hat(of)}/∂{_hat(wrt)}" + (DIRECT if direct else "")
-
-
-def _hat(name: str) -> str:
-    return "ŷ" if name in ("ypred", "y_pred") else name
-
-
-def _leibniz_latex(of: str, wrt: str, direct: bool = False) -> str:
-    frac = rf"\frac{{\partial {_latex_name(of)}}}{{\partial {_latex_name(wrt)}}}"
-    return rf"\left.{frac}\right|_{{\text{{direct}}}}" if direct else frac
-
-
-_ATOM = re.compile(r"([A-Za-z]+)(\d*)")
-
-
-def _latex_atom(part: str, upright: str = r"\mathrm") -> str | None:
-    """``w1`` as ``w_{1}``, ``h`` as ``h``, ``sum`` as ``\\mathrm{sum}``; None if not letters+digits."""
-    m = _ATOM.fullmatch(part)
-    if m is None:
-        return None
-    letters, digits = m.groups()
-    base = letters if len(letters) == 1 else rf"{upright}{{{letters}}}"
-    return f"{base}_{{{digits}}}" if digits else base
-
-
-def _latex_name(name: str) -> str:
-    r"""A program name as maths: ``w1`` → ``w_{1}``, ``y_pred`` → ``\hat{y}``, ``y_true`` →
-    ``y_{\text{true}}``, ``sum_h1`` → ``\mathrm{sum}_{h_{1}}``, ``h1_2`` → ``h_{1,2}``,
-    ``learn_rate`` → ``\eta``; any other name of several letters upright as written
-    (``\mathrm{sepal\_length}``)."""
-    if name in ("ypred", "y_pred"):
-        return r"\hat{y}"
-    if name == "learn_rate":
-        return r"\eta"
-    parts = name.split("_")
-    whole = r"\mathrm{" + name.replace("_", r"\_") + "}"
-    if "" in parts:
-        return whole
-    head = _ATOM.fullmatch(parts[0])
-    if head is None:
-        return whole
-    letters, digits = head.groups()
-    if len(parts) == 1:
-        return _latex_atom(name) or whole
-    # trailing number parts index the part before them: h1_2 -> h_{1,2}, sum_h1_1 -> sum_{h_{1,1}}
-    groups: list[list[str]] = []
-    for part in parts:
-        if part.isdigit() and groups:
-            groups[-1].append(part)
-        else:
-            groups.append([part])
-
-    def atom(group: list[str], upright: str) -> str | None:
-        m = _ATOM.fullmatch(group[0])
-        if m is None:
-            return None
-        ls, ds = m.groups()
-        index = [d for d in (ds, *group[1:]) if d]
-        base = ls if len(ls) == 1 else rf"{upright}{{{ls}}}"
-        return f"{base}_{{{','.join(index)}}}" if index else base
-
-    if len(groups) == 1:  # h1_2
-        return atom(groups[0], r"\mathrm") if len(letters) == 1 else whole
-    if len(letters) > 1 and letters != "sum" or digits or len(groups[0]) > 1:
-        return whole  # sepal_length, h1_x: one upright name
-    if len(groups) > 2 and any(len(_ATOM.fullmatch(g[0]).group(1)) == 1 for g in groups[1:] if _ATOM.fullmatch(g[0])):
-        return whole  # d_L_d_w1: a program identifier, not a name with subscripts
-    subs = [atom(g, r"\text") for g in groups[1:]]
-    if any(a is None for a in subs):
-        return whole
-    base = letters if len(letters) == 1 else rf"\mathrm{{{letters}}}"
-    return f"{base}_{{{','.join(subs)}}}"
-
-
-def _split_difference(u: Any) -> tuple[Any, Any]:
-    """``x - y`` as (x, y), anything else as (u, 0): for ``[x > y]`` rather than ``[x - y > 0]``."""
-    if isinstance(u, sp.Add) and len(u.args) == 2:
-        a, b = u.args
-        if isinstance(b, sp.Mul) and len(b.args) == 2 and b.args[0] is sp.S.NegativeOne:
-            return a, b.args[1]
-        if isinstance(a, sp.Mul) and len(a.args) == 2 and a.args[0] is sp.S.NegativeOne:
-            return b, a.args[1]
-    return u, sp.S.Zero
-
-
-def _steps_of(e: Any) -> Any:
-    """SymPy's own step functions (in a canonical form) as Iverson brackets."""
-    if isinstance(e, sp.Heaviside):
-        a, b = _split_difference(e.args[0])
-        return Iverson(a, b, e.args[1] if len(e.args) > 1 else sp.S.Half, evaluate=False)
-    if isinstance(e, sp.sign):
-        a, b = _split_difference(e.args[0])
-        return sp.Add(Iverson(a, b, 0, evaluate=False),
-                      sp.Mul(-1, Iverson(b, a, 0, evaluate=False), evaluate=False), evaluate=False)
-    return None
-
-
-class _Str(StrPrinter):
-    def _print_Symbol(self, expr: Any) -> str:
-        return _hat(expr.name)
-
-    def _print_Mul(self, expr: Any) -> str:
-        # -1·0.49·0.1 with numbers substituted (unevaluated): SymPy would print
-        # the -1 as a bare 1 after taking its sign; print it as a minus sign
-        args = expr.args
-        if len(args) > 1 and args[0] is sp.S.NegativeOne and any(a.is_Number for a in args[1:]):
-            return "-" + "*".join(self.parenthesize(a, PRECEDENCE["Mul"], strict=False) for a in args[1:])
-        return super()._print_Mul(expr)
-
-    def _print_Abs(self, expr: Any) -> str:
-        return f"|{self._print(expr.args[0])}|"
-
-    def _print_Max(self, expr: Any) -> str:
-        return f"max({', '.join(self._print(a) for a in expr.args)})"
-
-    def _print_Min(self, expr: Any) -> str:
-        return f"min({', '.join(self._print(a) for a in expr.args)})"
-
-    def _print_Iverson(self, expr: Any) -> str:
-        a, b, _ = expr.args
-        return f"[{self._print(a)} > {self._print(b)}]"
-
-    def _print_Heaviside(self, expr: Any) -> str:
-        return self._print(_steps_of(expr))
-
-    def _print_sign(self, expr: Any) -> str:
-        return f"({self._print(_steps_of(expr))})"
-
-
-class _Pretty(PrettyPrinter):
-    def _print_Symbol(self, e: Any, bold_name: bool = False) -> Any:
-        return prettyForm(_hat(e.name))
-
-    def _print_Mul(self, product: Any) -> Any:
-        # a product with numbers substituted (unevaluated): SymPy would print
-        # 0.5⋅-2.0, and 1 - -0.25⋅0.1 for 1 - (-1)·(-0.25)·0.1; a negative factor
-        # gets parentheses (a leading -1 stays the sign)
-        args = product.args
-        numeric = sum(a.is_Number for a in args) > 1  # never so once SymPy has evaluated it
-
-        def bracket(i: int, a: Any) -> bool:
-            return numeric and a.is_Number and a.is_extended_negative and (i > 0 or a is not sp.S.NegativeOne)
-
-        if not any(bracket(i, a) for i, a in enumerate(args)):
-            return super()._print_Mul(product)
-        forms = [prettyForm(*self._print(a).parens()) if bracket(i, a) else self._print(a)
-                 for i, a in enumerate(args)]
-        return prettyForm.__mul__(*forms)
-
-    def _print_Abs(self, e: Any) -> Any:
-        return prettyForm(*self._print(e.args[0]).parens("|", "|"))
-
-    def _print_Max(self, e: Any) -> Any:
-        return prettyForm(*self._print_seq(e.args, "(", ")").left("max"))
-
-    def _print_Min(self, e: Any) -> Any:
-        return prettyForm(*self._print_seq(e.args, "(", ")").left("min"))
-
-    def _print_Iverson(self, e: Any) -> Any:
-        a, b, _ = e.args
-        return prettyForm(*self._print_seq((a, b), "[", "]", " > "))
-
-    def _print_Heaviside(self, e: Any) -> Any:
-        return self._print(_steps_of(e))
-
-    def _print_sign(self, e: Any) -> Any:
-        return prettyForm(*self._print(_steps_of(e)).parens())
-
-
-class _Latex(LatexPrinter):
-    r"""SymPy's LaTeX with nnstep's names as maths (see :func:`_latex_name`): ``w_{1}``,
-    ``\hat{y}``, ``\mathrm{sum}_{h_{1}}``, ``\eta``; never a program identifier."""
-
-    def _print_Symbol(self, expr: Any, style: str = "plain") -> str:
-        if expr in self._settings["symbol_names"]:
-            return self._settings["symbol_names"][expr]
-        return _latex_name(expr.name)
-
-    def _print_Max(self, expr: Any, exp: Any = None) -> str:
-        body = r"\max\left(" + ", ".join(self._print(a) for a in expr.args) + r"\right)"
-        return body if exp is None else rf"{body}^{{{exp}}}"
-
-    def _print_Min(self, expr: Any, exp: Any = None) -> str:
-        body = r"\min\left(" + ", ".join(self._print(a) for a in expr.args) + r"\right)"
-        return body if exp is None else rf"{body}^{{{exp}}}"
-
-    def _print_Iverson(self, expr: Any, exp: Any = None) -> str:
-        a, b, _ = expr.args
-        body = rf"\left[{self._print(a)} > {self._print(b)}\right]"
-        return body if exp is None else rf"{body}^{{{exp}}}"
-
-    def _print_Heaviside(self, expr: Any, exp: Any = None) -> str:
-        body = self._print(_steps_of(expr))
-        return body if exp is None else rf"{body}^{{{exp}}}"
-
-    def _print_sign(self, expr: Any, exp: Any = None) -> str:
-        body = rf"\left({self._print(_steps_of(expr))}\right)"
-        return body if exp is None else rf"{body}^{{{exp}}}"
-
-
-def one_line(expr: Any) -> str:
-    """A one-line Unicode rendering: ``x1·σ(sum_h1)·(1 - σ(sum_h1))``."""
-    text = _Str({"order": "none"}).doprint(expr)
-    return text.replace("**", "^").replace("*", "·")
-
-
-_UNICODE_LOCK = threading.Lock()
-
-
-@contextmanager
-def unicode_printing() -> Iterator[None]:
-    """SymPy's global Unicode flag on for the block, then put back, one thread at a
-    time.  SymPy's box-drawing helpers read that module-global flag (set at import
-    from the terminal's encoding, or by ``pretty_use_unicode``) whatever a printer's
-    own ``use_unicode`` says.  The lock is always taken, even when the flag is on: it
-    may be on only because another thread switched it on and is about to put it back."""
-    with _UNICODE_LOCK:
-        previous = pretty_use_unicode(True)
-        try:
-            yield
-        finally:
-            pretty_use_unicode(previous)
-
-
-def pretty_printer() -> Any:
-    """SymPy's two-dimensional Unicode printer with nnstep's names and notation: names as
-    written (``y_pred`` as ŷ), ``|x|``, ``max(x, y)``, ``[x > y]``, terms in the order
-    given.  Print under :func:`unicode_printing`."""
-    return _Pretty({"use_unicode": True, "order": "none", "wrap_line": False})
-
-
-def pretty(expr: Any) -> str:
-    """SymPy's two-dimensional Unicode pretty print, names kept as written."""
-    printer = pretty_printer()
-    with unicode_printing():
-        return printer.doprint(expr)
-
-
-def latex(expr: Any, names: dict[Any, str] | None = None) -> str:
-    return _Latex({"order": "none", "symbol_names": names or {}, "mul_symbol": "dot"}).doprint(expr)
 
 
 # --------------------------------------------------------------------------- formulas
@@ -417,7 +78,7 @@ class Formula:
     def text(self) -> str:
         """One line: ``∂h1/∂w1 = ∂/∂w1 σ(w1·x1 + w2·x2 + b1) = x1·σ(sum_h1)·(1 - σ(sum_h1))``."""
         if self.partial:
-            return f"{self.lhs} = ∂/∂{_hat(self.wrt)} {bracketed(self.shown_definition)} = {one_line(self.shown)}"
+            return f"{self.lhs} = ∂/∂{hat(self.wrt)} {bracketed(self.shown_definition)} = {one_line(self.shown)}"
         if self.factors is not None:
             return f"{self.lhs} = {one_line(self.factors)}"
         return f"{self.lhs} = {one_line(self.shown_definition)}"
@@ -426,20 +87,20 @@ class Formula:
     def latex(self) -> str:
         r"""``w_{1} \leftarrow w_{1} - \eta \, \frac{\partial L}{\partial w_{1}}``, ``h_{1} = \sigma(...)``."""
         names = {**self.latex_names,
-                 **{s: _leibniz_latex(*ofwrt) for s, ofwrt in self.factor_names.items()}}
+                 **{s: leibniz_latex(*ofwrt) for s, ofwrt in self.factor_names.items()}}
         if self.updates:
-            p = _latex_name(self.updates)
+            p = latex_name(self.updates)
             if self.gradient is not None:
-                return rf"{p} \leftarrow {p} - \eta \, {_leibniz_latex(*self.gradient)}"
+                return rf"{p} \leftarrow {p} - \eta \, {leibniz_latex(*self.gradient)}"
             return rf"{p} \leftarrow {latex(self.shown_definition, names)}"
         if self.factors is not None:
-            return f"{_leibniz_latex(self.of, self.wrt)} = {latex(self.factors, names)}"
+            return f"{leibniz_latex(self.of, self.wrt)} = {latex(self.factors, names)}"
         if self.partial:
             inner = latex(self.shown_definition, names)
-            return (f"{_leibniz_latex(self.of, self.wrt, self.direct)} = "
-                    rf"\frac{{\partial}}{{\partial {_latex_name(self.wrt)}}} \left({inner}\right) = "
+            return (f"{leibniz_latex(self.of, self.wrt, self.direct)} = "
+                    rf"\frac{{\partial}}{{\partial {latex_name(self.wrt)}}} \left({inner}\right) = "
                     f"{latex(self.shown, names)}")
-        return f"{_latex_name(self.lhs)} = {latex(self.shown_definition, names)}"
+        return f"{latex_name(self.lhs)} = {latex(self.shown_definition, names)}"
 
     @property
     def legend(self) -> str:
@@ -449,139 +110,6 @@ class Formula:
     @property
     def free_names(self) -> list[str]:
         return sorted(s.name for s in self.formula.free_symbols)
-
-
-def legend(*exprs: Any) -> str:
-    """A line saying what ``[a > b]`` means where ``exprs`` show one (their ties'
-    values included: ½ for max/min, 0 for ReLU and |x|), else ''."""
-    ties = {b.args[2] for e in exprs for b in e.atoms(Iverson)}
-    ties |= {b.args[1] if len(b.args) > 1 else sp.S.Half for e in exprs for b in e.atoms(sp.Heaviside)}
-    if any(e.has(sp.sign) for e in exprs):
-        ties.add(sp.S.Zero)
-    if not ties:
-        return ""
-    tie = " or ".join(sorted({"½" if t == sp.S.Half else one_line(t) for t in ties}))
-    return f"{IVERSON_LEGEND}, {tie} when a = b"
-
-
-def bracketed(expr: Any) -> str:
-    """``expr`` on one line, in parentheses unless it is a name, a number or a call."""
-    text = one_line(expr)
-    if expr.is_Atom or isinstance(expr, (sp.Function, sp.Max, sp.Min)):
-        return text
-    return f"({text})"
-
-
-class _Unsupported(Exception):
-    """A shape the learner's derivative does not know: SymPy's own form is shown."""
-
-
-def _mul(*factors: Any) -> Any:
-    """An unevaluated product, flattened, its numbers multiplied into one leading coefficient."""
-    coeff = sp.S.One
-    rest = []
-    for f in factors:
-        for g in (f.args if isinstance(f, sp.Mul) else (f,)):
-            if g.is_Number:
-                coeff = coeff * g
-            else:
-                rest.append(g)
-    if coeff == 0 or not rest:
-        return coeff
-    if coeff != 1:
-        rest.insert(0, coeff)
-    return rest[0] if len(rest) == 1 else sp.Mul(*rest, evaluate=False)
-
-
-def _add(*terms: Any) -> Any:
-    """An unevaluated sum, flattened, zeros dropped; n equal terms as n times one."""
-    flat = [g for t in terms for g in (t.args if isinstance(t, sp.Add) else (t,)) if not (g.is_Number and g == 0)]
-    if not flat:
-        return sp.S.Zero
-    if all(t.is_Number for t in flat):  # 1 - 1: the number
-        return sp.Add(*flat)
-    if len(flat) > 1 and all(t == flat[0] for t in flat):
-        return _mul(sp.Integer(len(flat)), flat[0])
-    return flat[0] if len(flat) == 1 else sp.Add(*flat, evaluate=False)
-
-
-def _neg(e: Any) -> Any:
-    return _mul(sp.S.NegativeOne, e)
-
-
-def _flat(e: Any) -> Any:
-    """An unevaluated expression with nested sums and products flattened (a + b + c)."""
-    if not e.args or e.is_Number:
-        return e
-    args = [_flat(a) for a in e.args]
-    if isinstance(e, (sp.Add, sp.Mul)):
-        kind = type(e)
-        out = [g for a in args for g in (a.args if isinstance(a, kind) else (a,))]
-        return kind(*out, evaluate=False)
-    return e.func(*args, evaluate=False)
-
-
-def _learner_diff(e: Any, x: Any, fold: dict[Any, Any], softmax: Any) -> Any:
-    """∂e/∂x by the rules a learner applies, on the unevaluated tree ``e``: sums term by
-    term, the product and chain rules, each function's derivative in its textbook form
-    (σ(u)·(1 - σ(u)), 1 - tanh(u)^2, [u > 0]); subexpressions in ``fold`` shown by name.
-    ``softmax(e, x)`` gives softmax's o·(1 - o) / -o·o' form or None.  Raises
-    :class:`_Unsupported` for anything else."""
-
-    def named(u: Any) -> Any:
-        if not fold:
-            return u
-        with sp.evaluate(False):
-            return u.xreplace(fold)
-
-    def d(e: Any) -> Any:
-        if x not in e.free_symbols:
-            return sp.S.Zero
-        if e == x:
-            return sp.S.One
-        if isinstance(e, sp.Add):
-            return _add(*[d(a) for a in e.args])
-        if isinstance(e, sp.Mul):
-            hit = softmax(e, x)
-            if hit is not None:
-                return hit
-            args = [named(a) for a in e.args]
-            return _add(*[_mul(*args[:i], d(f), *args[i + 1:]) for i, f in enumerate(e.args) if x in f.free_symbols])
-        if isinstance(e, sp.Pow):
-            b, n = e.args
-            if x in n.free_symbols:
-                raise _Unsupported
-            if n == -1:
-                return _mul(sp.S.NegativeOne, d(b), sp.Pow(named(b), 2, evaluate=False) ** -1)
-            less = n - 1
-            power = named(b) if less == 1 else sp.Pow(named(b), less, evaluate=False)
-            return _mul(n, power, d(b))
-        if len(e.args) == 1:
-            u = e.args[0]
-            U, du = named(u), d(u)
-            if isinstance(e, sigmoid):
-                s = sigmoid(U, evaluate=False)
-                return _mul(du, s, _add(sp.S.One, _neg(s)))
-            if isinstance(e, sp.tanh):
-                return _mul(du, _add(sp.S.One, _neg(sp.Pow(sp.tanh(U, evaluate=False), 2, evaluate=False))))
-            if isinstance(e, sp.exp):
-                return _mul(du, sp.exp(U, evaluate=False))
-            if isinstance(e, sp.log):
-                return _mul(du, sp.Pow(U, -1, evaluate=False))
-            if isinstance(e, relu):
-                return _mul(du, Iverson(U, 0, 0, evaluate=False))
-            if isinstance(e, sp.Abs):
-                a, b = _split_difference(U)
-                return _mul(du, _add(Iverson(a, b, 0, evaluate=False), _neg(Iverson(b, a, 0, evaluate=False))))
-        if isinstance(e, (sp.Max, sp.Min)) and len(e.args) == 2:
-            a, b = e.args
-            A, B = named(a), named(b)
-            first, second = (A, B) if isinstance(e, sp.Max) else (B, A)
-            return _add(_mul(Iverson(first, second, sp.S.Half, evaluate=False), d(a)),
-                        _mul(Iverson(second, first, sp.S.Half, evaluate=False), d(b)))
-        raise _Unsupported
-
-    return d(e)
 
 
 class Symbolic:
@@ -622,7 +150,7 @@ class Symbolic:
         if hit is None or hit[0] is not node:
             with sp.evaluate(False):
                 e = to_sympy(node, self._symbols, FUNCTIONS)
-            hit = self._shown[key] = (node, _flat(e))
+            hit = self._shown[key] = (node, flat(e))
         return hit[1]
 
     def direct(self, op: Op) -> bool:
@@ -672,8 +200,8 @@ class Symbolic:
         if oi is None or oj is None:
             return None
         if oi == oj:
-            return _mul(oi, _add(sp.S.One, _neg(oi)))
-        return _mul(sp.S.NegativeOne, oi, oj)
+            return mul(oi, add(sp.S.One, neg(oi)))
+        return mul(sp.S.NegativeOne, oi, oj)
 
     def _shown_partial(self, op: Op, shown_definition: Any, wrt: Any, canonical: Any) -> Any:
         """The partial in the learner's form, checked against SymPy's: where the two
@@ -681,8 +209,8 @@ class Symbolic:
         cover, SymPy's own form."""
         fold = {self.display(node): self.sym(name) for name, node in op.subs}
         try:
-            return _learner_diff(shown_definition, wrt, fold, self._softmax_of)
-        except _Unsupported:
+            return learner_diff(shown_definition, wrt, fold, self._softmax_of)
+        except Unsupported:
             return canonical
 
     def derive_all(self) -> None:
@@ -696,7 +224,7 @@ class Symbolic:
             for s in e.free_symbols:
                 op = self.program.by_name.get(s.name)
                 if op is not None and op.kind in ("partial", "total"):
-                    out[s] = _leibniz_latex(op.of, op.wrt, self.direct(op))
+                    out[s] = leibniz_latex(op.of, op.wrt, self.direct(op))
         return out
 
     def _derive(self, op: Op) -> Formula:
