@@ -15,7 +15,6 @@ from textual.widgets import Footer  # noqa: E402
 from textual.widgets._footer import FooterKey  # noqa: E402
 
 from nnstep.tui import NNStepApp  # noqa: E402
-from nnstep.tui.app import SPEEDS  # noqa: E402
 from nnstep.tui.components.formula import FormulaView  # noqa: E402
 from nnstep.tui.components.network import NetworkView  # noqa: E402
 from nnstep.tui.components.program import ProgramView  # noqa: E402
@@ -23,6 +22,7 @@ from nnstep.tui.components.status import StatusBar  # noqa: E402
 from nnstep.tui.components.values import ValuesView  # noqa: E402
 from nnstep.tui.fmt import short  # noqa: E402
 from nnstep.tui.formulas import FormulaBook  # noqa: E402
+from nnstep.tui.runs import SPEEDS  # noqa: E402
 from nnstep.tui.screens.breakpoints import BreakpointsScreen  # noqa: E402
 from nnstep.tui.screens.goto import GotoScreen  # noqa: E402
 from nnstep.tui.screens.help import HelpScreen  # noqa: E402
