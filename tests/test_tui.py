@@ -401,6 +401,59 @@ async def test_restart():
         assert "restarted" in status(app)
 
 
+async def test_p_right_after_a_restart_returns_to_where_it_was():
+    app = NNStepApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("s", "s", "n")
+        where = app.dbg.position()
+        await pilot.press("r")
+        assert app.dbg.t == 0 and "p returns" in status(app)
+        assert app.check_action("back", ()) is True  # p is live at the very start: it undoes the restart
+        await pilot.press("p")
+        await wait_idle(app, pilot)
+        assert app.dbg.t == 81 and app.dbg.position() == where
+        assert "restarted" not in status(app)
+        await pilot.press("p")  # then p steps back as ever
+        assert app.dbg.t == 80
+        await pilot.press("r", "n", "p")  # a move after the restart forgets it: p is a step back
+        assert app.dbg.t == 0
+        assert app.check_action("back", ()) is None
+
+
+async def test_undoing_a_restart_far_from_the_start_replays_in_the_worker():
+    app = NNStepApp()  # 1000 epochs
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("c")
+        await wait_idle(app, pilot)
+        end = app.dbg.t
+        assert app.dbg.at_end and end > 20_000
+        await pilot.press("r")
+        assert app.dbg.t == 0
+        await pilot.press("p")
+        await wait_idle(app, pilot)
+        assert app.dbg.t == end and app.last_run_threaded
+
+
+async def test_screenshot_saves_in_the_working_directory_and_says_where(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    app = NNStepApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("n", "n")
+        e, s, o = app.dbg.position()
+        await run_palette(app, pilot, "Screenshot")
+        for _ in range(200):  # the palette saves it once it has closed (a timer)
+            if not any(app._notifications):
+                await pilot.pause(0.05)
+        saved = list(tmp_path.iterdir())
+        assert [p.name for p in saved] == [f"nnstep-The-note-s-2-2-1-network-epoch{e + 1}-sample{s + 1}-op{o + 1}.svg"]
+        assert saved[0].read_text().startswith("<svg")
+        messages = [n.message for n in app._notifications]
+        assert f"Screenshot saved to {saved[0]}" in messages
+
+
 async def test_open_dialog(tmp_path):
     other = note_variant(tmp_path, learning_rate=0.5)
     app = NNStepApp()

@@ -14,12 +14,16 @@ which reaches the app through :class:`nnstep.tui.host.Host`, never by importing 
 
 from __future__ import annotations
 
+import os
+import re
+from collections.abc import Iterable
 from pathlib import Path
 
 from textual import events
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
+from textual.screen import Screen
 from textual.widgets import Label, ProgressBar
 
 from nnstep.debugger import Debugger, Stop
@@ -88,6 +92,7 @@ class NNStepApp(Opening, Runs, App):
         self._bindings_shown: tuple | None = None
         self.message = ""
         self.message_short = ""  # the message for a narrow status bar
+        self.restart_undo: int | None = None  # right after a restart: where it was (p returns)
 
     # ------------------------------------------------------------------ layout
 
@@ -212,6 +217,8 @@ class NNStepApp(Opening, Runs, App):
         if self.busy:
             return None
         dbg = self.dbg
+        if action == "back" and self.restart_undo is not None:
+            return True
         if action in ("back", "restart"):
             return None if dbg.at_start else True
         if action in ("step", "finish"):
@@ -224,7 +231,8 @@ class NNStepApp(Opening, Runs, App):
         dbg = self.dbg
         if dbg is None:
             return (None, bool(self.busy), footer_tier(self.term_width))
-        return (dbg.at_start, dbg.at_end, bool(self.busy), self.playing, footer_tier(self.term_width), id(dbg))
+        return (dbg.at_start, dbg.at_end, bool(self.busy), self.playing, footer_tier(self.term_width), id(dbg),
+                self.restart_undo is not None)
 
     def update_bindings(self) -> None:
         """Refresh the footer only when a key's enabled state can have changed (the
@@ -243,6 +251,7 @@ class NNStepApp(Opening, Runs, App):
         status bar is narrow) is shown in the status bar until the next move."""
         self.message = message
         self.message_short = short
+        self.restart_undo = None
         self.refresh_panes()
 
     def action_step(self) -> None:
@@ -251,15 +260,56 @@ class NNStepApp(Opening, Runs, App):
             self.moved()
 
     def action_back(self) -> None:
-        if self.allowed("back"):
+        if not self.allowed("back"):
+            return
+        if self.restart_undo is not None:  # right after a restart: back to where it was
+            self.goto(self.restart_undo, "returning")
+        else:
             self.dbg.back()  # type: ignore[union-attr]
             self.moved()
 
     def action_restart(self) -> None:
         if self.allowed("restart"):
             self.stop_playing()
-            self.dbg.restart()  # type: ignore[union-attr]
-            self.moved("restarted")
+            dbg = self.dbg
+            assert dbg is not None
+            before = dbg.t
+            dbg.restart()
+            self.moved("restarted · p returns", "restarted · p returns")
+            self.restart_undo = before  # until the next move (moved() forgets it)
+            self.update_bindings()
+
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        """Save an SVG of the screen in the working directory (Textual's default, the
+        Downloads folder, may not exist) and say where; in a browser, Textual delivers it."""
+        if self.is_web:
+            super().action_screenshot(filename, path)
+            return
+        try:
+            saved = self.save_screenshot(filename or self.screenshot_name(), path or os.getcwd())
+        except OSError as err:
+            self.notify(visible(f"Could not save the screenshot: {err}"), severity="error", timeout=8, markup=False)
+            return
+        self.notify(visible(f"Screenshot saved to {saved}"), title="Screenshot", timeout=6, markup=False)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Textual's palette commands, with "Screenshot" saving where :meth:`action_screenshot` does."""
+        for command in super().get_system_commands(screen):
+            if command.title == "Screenshot":  # after the palette has closed, as Textual's does
+                command = SystemCommand("Screenshot", "Save an SVG of the screen in the working directory",
+                                        lambda: self.set_timer(0.1, self.action_screenshot))
+            yield command
+
+    def screenshot_name(self) -> str:
+        """``nnstep-xor-epoch1-sample2-op3.svg``: the scenario and the position (from 1)."""
+        dbg = self.dbg
+        if dbg is None:
+            return "nnstep.svg"
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "-", dbg.scenario.name).strip("-.") or "scenario"
+        if dbg.at_start:
+            return f"nnstep-{name[:60]}-start.svg"
+        epoch, sample, op = dbg.position()
+        return f"nnstep-{name[:60]}-epoch{epoch + 1}-sample{sample + 1}-op{op + 1}.svg"
 
     # -- breakpoints, go to, views ------------------------------------------------
 

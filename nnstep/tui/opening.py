@@ -96,6 +96,7 @@ class Opening:
         self._losses = []
         self._losses_done = 0
         self.last_stop = None
+        self.restart_undo = None
         self.message = self.message_short = ""
         self.network_model = model
         self.book = FormulaBook(dbg.program)
