@@ -250,7 +250,7 @@ def _compare(ns: argparse.Namespace) -> int:
     result = compare(ns.program, ns.scenario, seed=ns.seed, epochs=ns.epochs, samples=ns.samples,
                      mapping=ns.map)
     if ns.format is None and sys.stdout.isatty() and sys.stdin.isatty():
-        from .tui.screens.compare import CompareApp
+        from .tui.compare import CompareApp
 
         CompareApp(result).run()
         return 0 if result.agree else 1

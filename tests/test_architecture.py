@@ -8,16 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "nnstep"
 
 ENGINE_CONTRACTS = ("layers", "no-textual", "sympy-in-symbolic", "acyclic")
-#: Broken on this branch by modules other branches are rewriting: tui/app.py <-> tui/commands.py
-#: (and screens -> app), tui/components/network.py <-> drawing.py/labels.py.  strict: once they
-#: are fixed this fails, and the mark must go.
-TUI_CONTRACTS = ("tui-acyclic",)
 
 
 def lint_imports(*contracts: str) -> subprocess.CompletedProcess[str]:
@@ -38,10 +32,19 @@ def test_the_tui_imports_sympy_only_through_symbolic():
     assert " KEPT" in result.stdout, result.stdout
 
 
-@pytest.mark.xfail(strict=True, reason="the TUI's cycles are being fixed on another branch")
-def test_tui_contracts_are_kept():
-    result = lint_imports(*TUI_CONTRACTS)
+def test_the_tui_has_no_import_cycles():
+    result = lint_imports("tui-acyclic")
     assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count(" KEPT") == 1, result.stdout
+
+
+def test_the_tui_never_imports_the_server():
+    """The served app's side lives in nnstep.tui.served: running the TUI loads no nnstep.serve."""
+    code = ("import sys, nnstep.tui.app, nnstep.tui.compare, nnstep.tui.screens.open\n"
+            "print(sorted(m for m in sys.modules if m.startswith('nnstep.serve')))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
 
 
 def test_a_reintroduced_cycle_breaks_the_contracts(tmp_path):

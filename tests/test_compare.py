@@ -461,7 +461,7 @@ def test_the_worked_examples_in_the_docs(tmp_path, monkeypatch, capsys):
 
 async def test_tui_opens_at_the_first_difference_with_the_learners_source(tmp_path):
     pytest.importorskip("textual")
-    from nnstep.tui.screens.compare import CompareApp, SourceView
+    from nnstep.tui.compare import CompareApp, SourceView
     from nnstep.tui.testing import settle
 
     mutant = _replace(NOTE_STYLE.read_text(), "d_ypred_d_w6 = h2 * sigmoid_prime(sum_o1)",
@@ -510,7 +510,7 @@ async def test_tui_opens_at_the_first_difference_with_the_learners_source(tmp_pa
 
 async def test_tui_source_is_text_not_markup(tmp_path):
     pytest.importorskip("textual")
-    from nnstep.tui.screens.compare import CompareApp, SourceView
+    from nnstep.tui.compare import CompareApp, SourceView
     from nnstep.tui.testing import settle
 
     text = NOTE_STYLE.read_text().replace("import math\n", "import math  # [bold]x[/bold] \x1b[31m red\n", 1)
@@ -532,7 +532,7 @@ run_async_tests(globals())
 
 def test_on_a_terminal_without_format_the_debugger_opens(tmp_path, monkeypatch):
     pytest.importorskip("textual")
-    from nnstep.tui.screens import compare as screen
+    from nnstep.tui import compare as screen
 
     opened = []
     monkeypatch.setattr(screen.CompareApp, "run", lambda self: opened.append(self.result))

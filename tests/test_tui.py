@@ -15,7 +15,6 @@ from textual.widgets import Footer  # noqa: E402
 from textual.widgets._footer import FooterKey  # noqa: E402
 
 from nnstep.tui import NNStepApp  # noqa: E402
-from nnstep.tui.app import SPEEDS  # noqa: E402
 from nnstep.tui.components.formula import FormulaView  # noqa: E402
 from nnstep.tui.components.network import NetworkView  # noqa: E402
 from nnstep.tui.components.program import ProgramView  # noqa: E402
@@ -23,6 +22,7 @@ from nnstep.tui.components.status import StatusBar  # noqa: E402
 from nnstep.tui.components.values import ValuesView  # noqa: E402
 from nnstep.tui.fmt import short  # noqa: E402
 from nnstep.tui.formulas import FormulaBook  # noqa: E402
+from nnstep.tui.runs import SPEEDS  # noqa: E402
 from nnstep.tui.screens.breakpoints import BreakpointsScreen  # noqa: E402
 from nnstep.tui.screens.goto import GotoScreen  # noqa: E402
 from nnstep.tui.screens.help import HelpScreen  # noqa: E402
@@ -399,6 +399,59 @@ async def test_restart():
         assert app.dbg.t == 0 and app.dbg.breakpoints == {"h1"}
         assert "op 0/40" in status(app)
         assert "restarted" in status(app)
+
+
+async def test_p_right_after_a_restart_returns_to_where_it_was():
+    app = NNStepApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("s", "s", "n")
+        where = app.dbg.position()
+        await pilot.press("r")
+        assert app.dbg.t == 0 and "p returns" in status(app)
+        assert app.check_action("back", ()) is True  # p is live at the very start: it undoes the restart
+        await pilot.press("p")
+        await wait_idle(app, pilot)
+        assert app.dbg.t == 81 and app.dbg.position() == where
+        assert "restarted" not in status(app)
+        await pilot.press("p")  # then p steps back as ever
+        assert app.dbg.t == 80
+        await pilot.press("r", "n", "p")  # a move after the restart forgets it: p is a step back
+        assert app.dbg.t == 0
+        assert app.check_action("back", ()) is None
+
+
+async def test_undoing_a_restart_far_from_the_start_replays_in_the_worker():
+    app = NNStepApp()  # 1000 epochs
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("c")
+        await wait_idle(app, pilot)
+        end = app.dbg.t
+        assert app.dbg.at_end and end > 20_000
+        await pilot.press("r")
+        assert app.dbg.t == 0
+        await pilot.press("p")
+        await wait_idle(app, pilot)
+        assert app.dbg.t == end and app.last_run_threaded
+
+
+async def test_screenshot_saves_in_the_working_directory_and_says_where(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    app = NNStepApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("n", "n")
+        e, s, o = app.dbg.position()
+        await run_palette(app, pilot, "Screenshot")
+        for _ in range(200):  # the palette saves it once it has closed (a timer)
+            if not any(app._notifications):
+                await pilot.pause(0.05)
+        saved = list(tmp_path.iterdir())
+        assert [p.name for p in saved] == [f"nnstep-The-note-s-2-2-1-network-epoch{e + 1}-sample{s + 1}-op{o + 1}.svg"]
+        assert saved[0].read_text().startswith("<svg")
+        messages = [n.message for n in app._notifications]
+        assert f"Screenshot saved to {saved[0]}" in messages
 
 
 async def test_open_dialog(tmp_path):

@@ -76,7 +76,7 @@ async def test_opening_a_fifo_never_blocks_the_ui(tmp_path, monkeypatch):
 async def test_opening_at_start_runs_off_the_ui_thread_and_esc_abandons_it(monkeypatch):
     import threading
 
-    import nnstep.tui.app as app_module
+    import nnstep.tui.opening as app_module
 
     gate = threading.Event()
     real = app_module.Debugger

@@ -12,12 +12,12 @@ import pytest
 pytest.importorskip("textual")
 
 import nnstep  # noqa: E402
-from nnstep.tui.app import SPARK_POINTS, loss_history  # noqa: E402
 from nnstep.tui.components.formula import formula_text, wrap_formula  # noqa: E402
 from nnstep.tui.components.network import NetworkModel, draw, graph_view, heatmap  # noqa: E402
 from nnstep.tui.components.status import status_text  # noqa: E402
 from nnstep.tui.fmt import boxed, fit, num, short, signed  # noqa: E402
 from nnstep.tui.formulas import SLOT, Form, FormulaBook, _Renderer, chain, fill_placeholders  # noqa: E402
+from nnstep.tui.runs import SPARK_POINTS, loss_history  # noqa: E402
 from nnstep.tui.screens.goto import parse_position  # noqa: E402
 
 

@@ -7,8 +7,9 @@ access token, Host and Origin checks, bounded sessions and sizes, a command and
 environment built here rather than from a request, children that end with their
 connection and with the server, and a page with no external resources.
 
-This module only checks that the extra is installed; it imports nothing heavy,
-because the served app itself imports :mod:`nnstep.serve.child`.
+This module only checks that the extra is installed; it imports nothing heavy.
+The served app's own side (the parent watchdog, the open roots) is
+:mod:`nnstep.tui.served`, so the TUI never imports this package.
 """
 
 from __future__ import annotations

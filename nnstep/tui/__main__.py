@@ -2,8 +2,8 @@
 
 import sys
 
-from ..serve.child import guard
 from .app import NNStepApp
+from .served import guard
 
 guard()  # served by 'nnstep serve': end with the server, however it ends
 

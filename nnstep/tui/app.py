@@ -5,126 +5,57 @@ its own.  Values come from :class:`nnstep.Debugger`, formulas from
 :class:`nnstep.symbolic.Symbolic` (rendered once per scenario in a worker, see
 :mod:`nnstep.tui.formulas`).  Long runs go to a thread worker with a progress
 bar and can be interrupted with esc.
+
+This module is the shell: the panes' layout, refreshing them, the keys' actions.
+The parts it hosts are in :mod:`.opening` (loading a scenario, the formula worker),
+:mod:`.runs` (long runs, play, go to) and :mod:`.commands` (the command palette,
+which reaches the app through :class:`nnstep.tui.host.Host`, never by importing it).
 """
 
 from __future__ import annotations
 
-import time
+import os
+import re
+from collections.abc import Iterable
 from pathlib import Path
 
-from rich.text import Text
-from textual import events, work
-from textual.app import App, ComposeResult
+from textual import events
+from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.message import Message
+from textual.screen import Screen
 from textual.widgets import Label, ProgressBar
-from textual.worker import Worker, WorkerState, get_current_worker
 
 from nnstep.debugger import Debugger, Stop
-from nnstep.errors import NNStepError
-from nnstep.scenario import Scenario, bundled, load_scenario
+from nnstep.scenario import Scenario
 from nnstep.text import visible
 
 from . import background
 from .commands import NNStepCommands
 from .components.errors import ErrorView
 from .components.footer import KeyFooter, footer_tier
-from .components.formula import VIEW_TITLES, VIEWS, FormulaView, formula_text
+from .components.formula import VIEWS, FormulaView
 from .components.network import NetworkModel, NetworkView
 from .components.program import ProgramView
 from .components.status import StatusBar, status_text
 from .components.values import ValuesView
 from .formulas import FormulaBook
 from .keys import bindings
+from .opening import Opening
+from .runs import SPEEDS, Runs, loss_history
 from .screens.breakpoints import BreakpointsScreen
 from .screens.goto import GotoScreen
 from .screens.help import HelpScreen
 from .screens.open import OpenScreen
 
-#: Runs shorter than this many ops happen at once; longer ones in a worker.
-SYNC_LIMIT = 20_000
 #: Below this many columns the bottom row shows the network or the values, not both.
 NARROW = 100
-#: Play speeds in ops per second.
-SPEEDS = (0.5, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096)
 #: Actions that need a loaded scenario and an idle debugger.
 MOVES = {"step", "back", "finish", "play", "speed", "toggle_breakpoint", "conditions", "goto", "restart",
          "cycle_view", "clear_breakpoints", "toggle_heatmap"}
-#: The sparkline shows at most this many epoch losses (evenly spaced, the last included).
-SPARK_POINTS = 200
-STOP_TEXT = {
-    "breakpoint": "breakpoint at {detail}",
-    "condition": "condition true: {detail}",
-    "nonfinite": "non-finite value: {detail}",
-    "end": "end of training",
-    "cancelled": "interrupted",
-}
-#: The same, for a narrow status bar (● and ◆ as in the program gutter and the breakpoints dialog).
-STOP_SHORT = {
-    "breakpoint": "● {detail}",
-    "condition": "◆ {detail}",
-    "nonfinite": "non-finite: {detail}",
-    "end": "end",
-    "cancelled": "interrupted",
-}
 
 
-def duration(seconds: float) -> str:
-    """``42 s``, ``12 min``, ``3.5 h``, ``2.1 days`` (a time left, roughly)."""
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 90 * 60:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 48 * 3600:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.1f} days"
-
-
-def loss_history(dbg: Debugger) -> list[float]:
-    """The losses of the completed epochs for the sparkline, thinned to
-    :data:`SPARK_POINTS` evenly spaced epochs when there are more."""
-    done = dbg.epochs_done
-    if done <= SPARK_POINTS:
-        epochs: list[int] = list(range(done))
-    else:
-        epochs = sorted({round(i * (done - 1) / (SPARK_POINTS - 1)) for i in range(SPARK_POINTS)})
-    return [dbg.epoch_loss(e) for e in epochs]
-
-
-class FormulaReady(Message):
-    """The formula worker rendered op ``index`` (-1: a general update)."""
-
-    def __init__(self, index: int) -> None:
-        super().__init__()
-        self.index = index
-
-
-class RunProgress(Message):
-    """A run in the worker got this far: ``fraction`` of it done, ``t`` the debugger's
-    position, ``status`` the status line and ``loss`` the last finished epoch's loss
-    (both made in the worker, where the debugger's state is consistent)."""
-
-    def __init__(self, fraction: float, t: int, status: Text, loss: float | None, done: int) -> None:
-        super().__init__()
-        self.fraction = fraction
-        self.t = t
-        self.status = status
-        self.loss = loss
-        self.done = done
-
-
-class RunDone(Message):
-    """A run in the worker finished (or was interrupted)."""
-
-    def __init__(self, stop: Stop, losses: list[float], done: int) -> None:
-        super().__init__()
-        self.stop = stop
-        self.losses = losses
-        self.done = done
-
-
-class NNStepApp(App):
+class NNStepApp(Opening, Runs, App):
     """``NNStepApp(scenario)``: a bundled name, a path, a loaded :class:`Scenario`, or
     None for the note's network."""
 
@@ -161,6 +92,7 @@ class NNStepApp(App):
         self._bindings_shown: tuple | None = None
         self.message = ""
         self.message_short = ""  # the message for a narrow status bar
+        self.restart_undo: int | None = None  # right after a restart: where it was (p returns)
 
     # ------------------------------------------------------------------ layout
 
@@ -188,141 +120,6 @@ class NNStepApp(App):
         self.query_one("#network").border_title = "Network"
         self.query_one("#values").border_title = "Values"
         self.open_scenario(self.scenario_arg)
-
-    # ------------------------------------------------------------------ scenario
-
-    def open_scenario(self, arg: str | Path | Scenario | None) -> None:
-        """Load (a name, a path or a loaded scenario) and build its program off the UI
-        thread; the run bar says so and esc abandons it.  On failure the error view
-        shows what is wrong (never a traceback)."""
-        if self._job is not None:
-            self._job.cancel()
-        self.stop_playing()
-        what = arg.name if isinstance(arg, Scenario) else str(arg) if arg is not None else "note-network"
-
-        def work() -> tuple[Debugger, NetworkModel]:
-            scenario = arg if isinstance(arg, Scenario) else load_scenario(arg)
-            dbg = Debugger(scenario)
-            return dbg, NetworkModel(dbg)
-
-        def done(result: tuple[Debugger, NetworkModel] | None, error: BaseException | None) -> None:
-            self._job = None
-            self._end_busy()
-            if error is not None or result is None:
-                self.show_error(error or RuntimeError("nothing loaded"))
-            else:
-                self.scenario_arg = arg
-                self.use_debugger(*result)
-
-        label = f"opening {visible(what)}"
-        self._job = background.start(self, label, work, done)
-        self._begin_busy(label, determinate=False)
-        if self.dbg is None:
-            self.query_one(StatusBar).show(Text(label + "…", style="bold"), None)
-
-    def on_job_done(self, message: background.JobDone) -> None:
-        message.deliver()
-
-    def _abandon_open(self) -> None:
-        """esc while opening: the app keeps what it showed before."""
-        job, self._job = self._job, None
-        if job is None:
-            return
-        job.cancel()
-        self._end_busy()
-        if self.dbg is None:
-            self.show_error(NNStepError(f"{job.label} was interrupted (esc)"))
-        else:
-            self.notify(f"{job.label} was interrupted", timeout=3, markup=False)
-            self.update_bindings()
-
-    def use_debugger(self, dbg: Debugger, model: NetworkModel) -> None:
-        self.stop_playing()
-        scenario = dbg.scenario
-        self.dbg = dbg
-        self.load_error = None
-        self._losses = []
-        self._losses_done = 0
-        self.last_stop = None
-        self.message = self.message_short = ""
-        self.network_model = model
-        self.book = FormulaBook(dbg.program)
-        self.query_one(ErrorView).display = False
-        self.query_one("#panes").display = True
-        self.query_one(ProgramView).load(dbg)
-        self.query_one(ValuesView).load(dbg)
-        self.query_one(NetworkView).set_model(self.network_model)
-        self.sub_title = visible(scenario.name)
-        # after the first frame: importing SymPy holds the GIL for a while
-        self.call_after_refresh(self.start_formula_worker, self.book)
-        self.refresh_panes()
-        self.query_one(ProgramView).focus()
-
-    def show_error(self, err: BaseException) -> None:
-        self.stop_playing()
-        self.load_error = err
-        self.dbg = None
-        self.book = None
-        self.workers.cancel_group(self, "formulas")
-        self.query_one("#panes").display = False
-        view = self.query_one(ErrorView)
-        view.show(err)
-        view.display = True
-        self.query_one(StatusBar).show(Text("no scenario open", style="bold red"), None)
-        self.update_bindings()
-
-    @staticmethod
-    def bundled_names() -> list[str]:
-        return [p.stem for p in bundled()]
-
-    def open_bundled(self, stem: str) -> None:
-        if self.busy:
-            self.bell()
-            return
-        self.open_scenario(stem)
-
-    # ------------------------------------------------------------------ formulas
-
-    def start_formula_worker(self, book: FormulaBook) -> None:
-        if not self.is_running or self.book is not book:  # closing, or another scenario by now
-            return
-        self.workers.cancel_group(self, "formulas")
-
-        def job() -> None:
-            worker = get_current_worker()
-            # stops when cancelled, when another scenario is opened and when the app
-            # closes (even if it started too late to be cancelled with the others)
-            book.run(lambda: worker.is_cancelled or self.book is not book or not self.is_running,
-                     lambda index: self.post_message(FormulaReady(index)))
-
-        self.run_worker(job, thread=True, group="formulas", exclusive=True, exit_on_error=False,
-                        name="formulas")
-
-    def on_formula_ready(self, message: FormulaReady) -> None:
-        if self.dbg is None or self.busy:
-            return
-        if message.index in (-1, self.shown_op):
-            self.update_formula(reset=False)
-
-    def update_formula(self, *, reset: bool) -> None:
-        dbg = self.dbg
-        pane = self.query_one(FormulaView)
-        if dbg is None or self.busy:  # a worker owns the debugger while it runs
-            return
-        width = max(30, pane.scrollable_content_region.width or 60)
-        text, waiting = formula_text(dbg, self.book, self.shown_op, self.view, width)
-        if waiting and self.book is not None:
-            self.book.request(self.shown_op, expanded=self.view == "expanded")
-        pane.show(text, reset=reset)
-        book = self.book
-        state = ""
-        if book is not None and not book.sympy_ready and not book.failed:
-            state = " · loading SymPy…"
-        elif book is not None and not book.complete and not book.failed:
-            state = f" · SymPy {book.rendered}/{len(book.ops)}"
-        title, subtitle = f"Formula · {VIEW_TITLES[self.view]}", f"t: view{state}"
-        if (pane.border_title, pane.border_subtitle) != (title, subtitle):  # each repaints the pane
-            pane.border_title, pane.border_subtitle = Content(title), Content(subtitle)
 
     # ------------------------------------------------------------------ refresh
 
@@ -420,6 +217,8 @@ class NNStepApp(App):
         if self.busy:
             return None
         dbg = self.dbg
+        if action == "back" and self.restart_undo is not None:
+            return True
         if action in ("back", "restart"):
             return None if dbg.at_start else True
         if action in ("step", "finish"):
@@ -432,7 +231,8 @@ class NNStepApp(App):
         dbg = self.dbg
         if dbg is None:
             return (None, bool(self.busy), footer_tier(self.term_width))
-        return (dbg.at_start, dbg.at_end, bool(self.busy), self.playing, footer_tier(self.term_width), id(dbg))
+        return (dbg.at_start, dbg.at_end, bool(self.busy), self.playing, footer_tier(self.term_width), id(dbg),
+                self.restart_undo is not None)
 
     def update_bindings(self) -> None:
         """Refresh the footer only when a key's enabled state can have changed (the
@@ -451,6 +251,7 @@ class NNStepApp(App):
         status bar is narrow) is shown in the status bar until the next move."""
         self.message = message
         self.message_short = short
+        self.restart_undo = None
         self.refresh_panes()
 
     def action_step(self) -> None:
@@ -459,207 +260,56 @@ class NNStepApp(App):
             self.moved()
 
     def action_back(self) -> None:
-        if self.allowed("back"):
+        if not self.allowed("back"):
+            return
+        if self.restart_undo is not None:  # right after a restart: back to where it was
+            self.goto(self.restart_undo, "returning")
+        else:
             self.dbg.back()  # type: ignore[union-attr]
             self.moved()
 
     def action_restart(self) -> None:
         if self.allowed("restart"):
             self.stop_playing()
-            self.dbg.restart()  # type: ignore[union-attr]
-            self.moved("restarted")
-
-    def action_finish(self, what: str) -> None:
-        if not self.allowed("finish"):
-            return
-        dbg = self.dbg
-        assert dbg is not None
-        self.stop_playing()
-        K, M = dbg.op_count, dbg.sample_count
-        method, span, label = {
-            "phase": (dbg.finish_phase, K, "finishing the phase"),
-            "sample": (dbg.finish_sample, K, "finishing the sample"),
-            "epoch": (dbg.finish_epoch, K * M, "finishing the epoch"),
-            "continue": (dbg.run_to_end, dbg.total - dbg.t, "continuing"),
-        }[what]
-        if span <= SYNC_LIMIT:
-            self.last_run_threaded = False
-            self.finished(method())
-        else:
-            self.run_in_worker(lambda cancel, progress: method(cancel=cancel, progress=progress), label)
-
-    def goto(self, t: int, label: str = "going there") -> None:
-        dbg = self.dbg
-        assert dbg is not None
-        self.stop_playing()
-        K = dbg.op_count
-        here, there = (dbg.t - 1) // K if dbg.t else 0, (t - 1) // K if t else 0
-        if t >= dbg.t and t - dbg.t <= SYNC_LIMIT or t < dbg.t and here - there <= 1:
-            dbg.goto(t)  # near, or back into this sample or the one before (kept whole)
-            self.moved()
-        elif t < dbg.t:  # further back: may replay many samples from a checkpoint
-            self.run_in_worker(lambda cancel, progress: Stop("target") if dbg.goto(t, cancel=cancel)
-                               else Stop("cancelled"), "going back", determinate=False)
-        else:  # far ahead: a run without breakpoints, with progress, interruptible
-            self.run_in_worker(lambda cancel, progress: dbg.run_until(t, breakpoints=False, cancel=cancel,
-                                                                      progress=progress), label)
-
-    def finished(self, stop: Stop) -> None:
-        self.last_stop = stop
-        detail = visible(stop.detail)
-        text = STOP_TEXT.get(stop.reason, "").format(detail=detail)
-        self.moved(text, STOP_SHORT.get(stop.reason, "").format(detail=detail))
-        if stop.reason in ("breakpoint", "condition", "nonfinite", "end"):
-            self.notify(text[:1].upper() + text[1:], title="Stopped", timeout=3, markup=False)
-        elif stop.reason == "cancelled":
-            self.notify("Interrupted", timeout=3, markup=False)
-
-    # -- long runs ----------------------------------------------------------------
-
-    def run_in_worker(self, job, label: str, *, determinate: bool = True) -> None:
-        """Run ``job(cancel, progress)`` (which returns a :class:`Stop`) in a thread
-        worker; the run bar shows how far it got, esc stops it where it is."""
-        self.last_run_threaded = True
-        self._cancel = False
-        self._run_start = (time.monotonic(), self.dbg.t if self.dbg is not None else 0)
-        self._run_losses = list(self._losses)
-        self._status_width = self.query_one(StatusBar).text_width
-        self._begin_busy(label, determinate=determinate)
-        self._run_job(job, label)
-
-    def _begin_busy(self, label: str, *, determinate: bool) -> None:
-        self.busy = label
-        self.query_one("#run-label", Label).update(Text(f"{label}… "))
-        self.query_one(ProgressBar).update(total=1.0 if determinate else None, progress=0.0)
-        self.query_one("#run").display = True
-        self.update_bindings()
-
-    @work(thread=True, exclusive=True, group="run", exit_on_error=False, name="run")
-    def _run_job(self, job, label: str) -> None:
-        worker = get_current_worker()
-        dbg = self.dbg
-        assert dbg is not None
-        last = [time.monotonic()]
-
-        def cancel() -> bool:
-            return self._cancel or worker.is_cancelled or not self.is_running
-
-        def progress(fraction: float) -> None:
-            # called often (every few samples): a message at most 5 times a second
-            now = time.monotonic()
-            if now - last[0] < 0.2:
-                return
-            last[0] = now
-            done = dbg.epochs_done
-            loss = dbg.epoch_loss(done - 1) if done else None  # a few samples replayed at most
-            status = status_text(dbg, self._status_width, label + "…")
-            self.post_message(RunProgress(fraction, dbg.t, status, loss, done))
-
-        stop = job(cancel, progress)
-        losses = loss_history(dbg)  # here, off the UI thread: may replay from checkpoints
-        # a message, not call_from_thread: that would wait forever if the app is closing
-        self.post_message(RunDone(stop, losses, dbg.epochs_done))
-
-    def on_run_progress(self, message: RunProgress) -> None:
-        dbg = self.dbg
-        if not self.busy or dbg is None:
-            return
-        self.query_one(ProgressBar).update(progress=message.fraction)
-        self.query_one("#run-label", Label).update(Text(self._progress_text(dbg, message)))
-        if message.loss is not None and message.done > self._losses_done:
-            self._run_losses.append(message.loss)
-            if len(self._run_losses) > 2 * SPARK_POINTS:
-                self._run_losses = self._run_losses[::2]
-        self.query_one(StatusBar).show(message.status, self._run_losses)
-
-    def _progress_text(self, dbg: Debugger, message: RunProgress) -> str:
-        """``continuing… epoch 1,234/10,000,000 · 5,120 epochs/s · 32 min left``."""
-        started, t0 = self._run_start
-        elapsed = max(1e-9, time.monotonic() - started)
-        per_epoch = dbg.op_count * dbg.sample_count
-        epochs_per_s = (message.t - t0) / per_epoch / elapsed
-        epoch = min(dbg.epochs, message.t // per_epoch + 1)
-        if epochs_per_s >= 1:
-            rate = f"{epochs_per_s:,.0f} epochs/s"
-        else:
-            rate = f"{epochs_per_s * dbg.sample_count:,.1f} samples/s"
-        f = message.fraction
-        left = elapsed * (1 - f) / f if f > 0 else None
-        text = f"{self.busy}… epoch {epoch:,}/{dbg.epochs:,} · {rate}"
-        return text + (f" · {duration(left)} left " if left is not None else " ")
-
-    def on_run_done(self, message: RunDone) -> None:
-        self._end_busy()
-        self._losses = list(message.losses)
-        self._losses_done = message.done
-        self.finished(message.stop)
-
-    def _end_busy(self) -> None:
-        self.busy = ""
-        self.query_one("#run").display = False
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.name == "run" and event.state == WorkerState.ERROR:
-            self._end_busy()
-            self.notify(visible(f"The run failed: {event.worker.error}"), severity="error", timeout=8, markup=False)
-            self.moved("run failed")
-
-    def action_interrupt(self) -> None:
-        if self._job is not None:
-            self._abandon_open()
-        elif self.busy:
-            self._cancel = True
-            self.query_one("#run-label", Label).update("stopping… ")
-
-    # -- play ---------------------------------------------------------------------
-
-    def action_play(self) -> None:
-        if self.playing:
-            self.stop_playing()
-            self.update_status()
+            dbg = self.dbg
+            assert dbg is not None
+            before = dbg.t
+            dbg.restart()
+            self.moved("restarted · p returns", "restarted · p returns")
+            self.restart_undo = before  # until the next move (moved() forgets it)
             self.update_bindings()
-            return
-        if not self.allowed("play"):
-            return
-        self.playing = True
-        self._play_last = time.monotonic()
-        self._play_credit = 1.0  # the first op at once
-        self._play_tick()
-        if self.playing:
-            self._play_timer = self.set_interval(1 / 30, self._play_tick)
-        self.update_status()
 
-    def stop_playing(self) -> None:
-        self.playing = False
-        if self._play_timer is not None:
-            self._play_timer.stop()
-            self._play_timer = None
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        """Save an SVG of the screen in the working directory (Textual's default, the
+        Downloads folder, may not exist) and say where; in a browser, Textual delivers it."""
+        if self.is_web:
+            super().action_screenshot(filename, path)
+            return
+        try:
+            saved = self.save_screenshot(filename or self.screenshot_name(), path or os.getcwd())
+        except OSError as err:
+            self.notify(visible(f"Could not save the screenshot: {err}"), severity="error", timeout=8, markup=False)
+            return
+        self.notify(visible(f"Screenshot saved to {saved}"), title="Screenshot", timeout=6, markup=False)
 
-    def _play_tick(self) -> None:
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Textual's palette commands, with "Screenshot" saving where :meth:`action_screenshot` does."""
+        for command in super().get_system_commands(screen):
+            if command.title == "Screenshot":  # after the palette has closed, as Textual's does
+                command = SystemCommand("Screenshot", "Save an SVG of the screen in the working directory",
+                                        lambda: self.set_timer(0.1, self.action_screenshot))
+            yield command
+
+    def screenshot_name(self) -> str:
+        """``nnstep-xor-epoch1-sample2-op3.svg``: the scenario and the position (from 1)."""
         dbg = self.dbg
-        if dbg is None or not self.playing or self.busy:
-            self.stop_playing()
-            return
-        now = time.monotonic()
-        self._play_credit += (now - self._play_last) * SPEEDS[self.speed_index]
-        self._play_last = now
-        n = int(self._play_credit)
-        if n < 1:
-            return
-        self._play_credit -= n
-        stop = dbg.run_until(dbg.t + min(n, SYNC_LIMIT))
-        if stop.reason != "target":
-            self.stop_playing()
-            self.finished(stop)
-        else:
-            self.moved()
-
-    def action_speed(self, delta: int) -> None:
-        if self.dbg is None:
-            return
-        self.speed_index = max(0, min(len(SPEEDS) - 1, self.speed_index + delta))
-        self.notify(f"play speed {SPEEDS[self.speed_index]:g} ops per second", timeout=1.5, markup=False)
-        self.update_status()
+        if dbg is None:
+            return "nnstep.svg"
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "-", dbg.scenario.name).strip("-.") or "scenario"
+        if dbg.at_start:
+            return f"nnstep-{name[:60]}-start.svg"
+        epoch, sample, op = dbg.position()
+        return f"nnstep-{name[:60]}-epoch{epoch + 1}-sample{sample + 1}-op{op + 1}.svg"
 
     # -- breakpoints, go to, views ------------------------------------------------
 

@@ -15,7 +15,7 @@ from nnstep.text import visible
 from .keys import KEYS
 
 if TYPE_CHECKING:
-    from .app import NNStepApp
+    from .host import Host
 
 #: Command names for the key actions, as the palette lists them.
 TITLES = {
@@ -50,8 +50,8 @@ class NNStepCommands(Provider):
     """Commands for the debugger; each runs only if its key could act now."""
 
     @property
-    def nn(self) -> NNStepApp:
-        return self.app  # type: ignore[return-value]
+    def nn(self) -> Host:
+        return self.app  # type: ignore[return-value]  # the app is a Host
 
     def _main(self) -> Iterator[tuple[str, Callable[[], object], str]]:
         app = self.nn

@@ -26,7 +26,7 @@ from .labels import ACT_SYMBOL, HOT, PRECISE_W, Numbers, texts
 from .palette import FAINT
 
 if TYPE_CHECKING:
-    from .network import NetworkModel, Scene
+    from .scene import NetworkModel, Scene
 
 #: Neurons above which the drawing is not even tried.
 MAX_DRAWN_NEURONS = 24

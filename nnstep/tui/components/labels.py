@@ -13,7 +13,7 @@ from ..fmt import compact, fit
 from .palette import FAINT, HIGHLIGHT, tint
 
 if TYPE_CHECKING:
-    from .network import NetworkModel, Scene
+    from .scene import NetworkModel, Scene
 
 ACT_SYMBOL = {"sigmoid": "σ", "relu": "relu", "tanh": "tanh", "linear": "id", "softmax": "softmax"}
 #: Columns a number takes in the drawing (up to 6 significant digits where they fit, never fewer than 3).

@@ -16,11 +16,11 @@ from textual.widgets.option_list import Option
 
 from nnstep.errors import ScenarioError
 from nnstep.scenario import iter_descriptions, load_scenario
-from nnstep.serve.child import inside_roots, open_refusal, open_roots
 from nnstep.text import visible
 
 from .. import background
 from ..components.errors import error_text
+from ..served import inside_roots, open_refusal, open_roots
 
 if TYPE_CHECKING:
     from nnstep.scenario import Scenario

@@ -18,10 +18,10 @@ from nnstep.compare import CompareResult, values_agree
 from nnstep.debugger import Debugger
 from nnstep.text import visible
 
-from .. import app as app_module
-from ..app import NNStepApp
-from ..components.network import NetworkModel
-from ..components.rows import RowList, style_of
+from . import app as app_module
+from .app import NNStepApp
+from .components.network import NetworkModel
+from .components.rows import RowList, style_of
 
 
 def _num(x: float | None) -> str:
