@@ -24,7 +24,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Label, ProgressBar
+from textual.widgets import ContentSwitcher, Label, ProgressBar
 
 from nnstep.debugger import Debugger, Stop
 from nnstep.scenario import Scenario
@@ -47,6 +47,7 @@ from .screens.breakpoints import BreakpointsScreen
 from .screens.goto import GotoScreen
 from .screens.help import HelpScreen
 from .screens.open import OpenScreen
+from .slot import NETWORK, SlotView, slot_views
 
 #: Below this many columns the bottom row shows the network or the values, not both.
 NARROW = 100
@@ -103,7 +104,10 @@ class NNStepApp(Opening, Runs, App):
                 yield ProgramView(id="program")
                 yield FormulaView(id="formula")
             with Horizontal(id="bottom"):
-                yield NetworkView(id="network")
+                with ContentSwitcher(initial=NETWORK, id="slot"):
+                    yield NetworkView(id=NETWORK)
+                    for spec in slot_views():
+                        yield spec.make(spec.id)
                 yield ValuesView(id="values")
         yield ErrorView(id="error")
         # in the flow above the footer (both docked at the bottom would overlap)
@@ -119,6 +123,8 @@ class NNStepApp(Opening, Runs, App):
         self.query_one("#formula").border_title = "Formula"
         self.query_one("#network").border_title = "Network"
         self.query_one("#values").border_title = "Values"
+        for spec in slot_views():
+            self.query_one(f"#{spec.id}").border_title = spec.title
         self.open_scenario(self.scenario_arg)
 
     # ------------------------------------------------------------------ refresh
@@ -139,11 +145,38 @@ class NNStepApp(Opening, Runs, App):
             program.border_title = Content(title)
         self.shown_op = program.selected
         self.query_one(ValuesView).sync()
-        net = self.query_one(NetworkView)
-        assert self.network_model is not None
-        net.show(self.network_model.scene(dbg))
+        self.sync_slot()
         self.update_formula(reset=True)
         self.update_status()
+        self.update_bindings()
+
+    @property
+    def slot(self) -> str:
+        """The id of the view in the bottom-left slot (:data:`nnstep.tui.slot.NETWORK` by default)."""
+        return self.query_one("#slot", ContentSwitcher).current or NETWORK
+
+    def sync_slot(self) -> None:
+        """Bring the slot's view up to the debugger (only the one shown is redrawn)."""
+        dbg = self.dbg
+        if dbg is None:
+            return
+        if self.slot == NETWORK:
+            assert self.network_model is not None
+            self.query_one(NetworkView).show(self.network_model.scene(dbg))
+        else:
+            view: SlotView = self.query_one(f"#{self.slot}")  # type: ignore[assignment]
+            view.sync(dbg)
+
+    def action_show_view(self, view: str) -> None:
+        """Show ``view`` in the bottom-left slot; its key again brings the network back."""
+        if self.dbg is None:
+            return
+        switcher = self.query_one("#slot", ContentSwitcher)
+        switcher.current = NETWORK if switcher.current == view else view
+        if self.narrow:
+            self.screen.remove_class("-show-values")
+        if not self.busy:
+            self.sync_slot()
         self.update_bindings()
 
     def update_status(self) -> None:
@@ -186,8 +219,11 @@ class NNStepApp(Opening, Runs, App):
     def _after_resize(self) -> None:
         if self.dbg is not None and not self.busy:
             self.query_one(ValuesView).sync()
-            net = self.query_one(NetworkView)
-            net.show(net.scene)  # the new size may want the heat map instead (or back)
+            if self.slot == NETWORK:
+                net = self.query_one(NetworkView)
+                net.show(net.scene)  # the new size may want the heat map instead (or back)
+            else:
+                self.sync_slot()
             self.query_one(ProgramView).sync()
             self.query_one(ProgramView).select(self.shown_op, announce=False)
             self.update_formula(reset=False)
@@ -206,7 +242,7 @@ class NNStepApp(Opening, Runs, App):
             return bool(self.busy)
         if action == "toggle_values":
             return self.narrow and self.dbg is not None
-        if action == "zoom":
+        if action in ("zoom", "show_view"):
             return self.dbg is not None
         if action in ("quit", "help", "open") and not self.busy:
             return True

@@ -20,6 +20,7 @@ from nnstep.debugger import Debugger, Stop
 from nnstep.text import visible
 
 from .components.status import StatusBar, status_text
+from .slot import NETWORK, SlotView
 
 #: Runs shorter than this many ops happen at once; longer ones in a worker.
 SYNC_LIMIT = 20_000
@@ -70,10 +71,13 @@ def loss_history(dbg: Debugger) -> list[float]:
 class RunProgress(Message):
     """A run in the worker got this far: ``fraction`` of it done, ``t`` the debugger's
     position, ``status`` the status line and ``loss`` the last finished epoch's loss
-    (both made in the worker, where the debugger's state is consistent)."""
+    (both made in the worker, where the debugger's state is consistent), ``params`` the
+    parameters at the start of the debugger's current sample."""
 
-    def __init__(self, fraction: float, t: int, status: Text, loss: float | None, done: int) -> None:
+    def __init__(self, fraction: float, t: int, status: Text, loss: float | None, done: int,
+                 params: dict[str, float]) -> None:
         super().__init__()
+        self.params = params
         self.fraction = fraction
         self.t = t
         self.status = status
@@ -180,7 +184,7 @@ class Runs:
             done = dbg.epochs_done
             loss = dbg.epoch_loss(done - 1) if done else None  # a few samples replayed at most
             status = status_text(dbg, self._status_width, label + "…")
-            self.post_message(RunProgress(fraction, dbg.t, status, loss, done))
+            self.post_message(RunProgress(fraction, dbg.t, status, loss, done, dbg.old_parameters()))
 
         stop = job(cancel, progress)
         losses = loss_history(dbg)  # here, off the UI thread: may replay from checkpoints
@@ -198,6 +202,9 @@ class Runs:
             if len(self._run_losses) > 2 * SPARK_POINTS:
                 self._run_losses = self._run_losses[::2]
         self.query_one(StatusBar).show(message.status, self._run_losses)
+        if self.slot != NETWORK:
+            view: SlotView = self.query_one(f"#{self.slot}")  # type: ignore[assignment]
+            view.sync_run(self._run_losses, message.params)
 
     def _progress_text(self, dbg: Debugger, message: RunProgress) -> str:
         """``continuing… epoch 1,234/10,000,000 · 5,120 epochs/s · 32 min left``."""
