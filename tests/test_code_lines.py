@@ -11,17 +11,7 @@ import pytest
 import nnstep
 from nnstep.scenario import bundled, parse_scenario
 
-DIRECT = """
-name = "Direct path"
-[graph]
-parameters = ["x", "y"]
-[graph.nodes]
-d = "abs(x - y)"
-f = "d * d + max(x, y) + min(x, d)"
-[parameters]
-x = 3
-y = -1
-"""
+from graphs import DIRECT_PATH
 
 SYMPY_NAMES = re.compile(r"\b(Heaviside|heaviside|sign|Abs|Max|Min|Piecewise|DiracDelta|re|im)\(")
 
@@ -32,11 +22,11 @@ def scenarios():
 
 @pytest.mark.parametrize("path", scenarios())
 def test_code_lines_carry_no_sympy_names(path):
-    sc = nnstep.load_scenario(path) if path is not None else parse_scenario(DIRECT, "direct.toml")
+    sc = nnstep.load_scenario(path) if path is not None else parse_scenario(DIRECT_PATH, "direct.toml")
     for op in nnstep.build_program(sc).ops:
         assert not SYMPY_NAMES.search(op.code), op.code
 
 
 def test_steps_read_as_comparisons():
-    codes = {op.name: op.code for op in nnstep.build_program(parse_scenario(DIRECT, "direct.toml")).ops}
+    codes = {op.name: op.code for op in nnstep.build_program(parse_scenario(DIRECT_PATH, "direct.toml")).ops}
     assert codes["d_d_d_x"] == "d_d_d_x = ((x - y > 0) - (x - y < 0))"

@@ -22,28 +22,15 @@ from nnstep.debugger import Debugger
 
 sp = pytest.importorskip("sympy")
 
-from formula_reader import segments, value  # noqa: E402
-
 from nnstep.symbolic import Symbolic  # noqa: E402
 from nnstep.symbolic.views import Renderer  # noqa: E402
 from nnstep.tui.formulas import pane_renderer  # noqa: E402
 
+from formula_reader import segments, value  # noqa: E402
+from graphs import DIRECT_PATH  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED = sorted(p.name for p in (ROOT / "scenarios").glob("*.toml"))
-DIRECT = """
-name = "direct path"
-[graph]
-parameters = ["x", "y"]
-[graph.nodes]
-d = "abs(x - y)"
-f = "d * d + max(x, y)"
-[parameters]
-x = 3
-y = 1
-[training]
-learning_rate = 0.01
-epochs = 5
-"""
 
 
 
@@ -113,7 +100,7 @@ def _check_op(dbg: Debugger, sy: Symbolic, renderer: Renderer | None, op, counts
 def _scenario(name: str, tmp_path: Path):
     if name == "direct":
         path = tmp_path / "direct.toml"
-        path.write_text(DIRECT)
+        path.write_text(DIRECT_PATH)
         return nnstep.load_scenario(str(path))
     return nnstep.load_scenario(str(ROOT / "scenarios" / name))
 
