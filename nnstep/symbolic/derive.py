@@ -22,7 +22,7 @@ from ..expr import Binary, Call, Name, Node, Num, Unary, names_in
 from ..kernels import Kernel, compile_kernels
 from ..scenario import Graph
 from .bridge import symbol, to_sympy, to_sympy_sized
-from .functions import FUNCTIONS, relu, sigmoid
+from .functions import FUNCTIONS, LowerMaxMin, relu, sigmoid
 
 
 class GraphError(ValueError):
@@ -129,7 +129,7 @@ def compile_sympy(expr: Any, slot: Mapping[str, int]) -> Kernel:
 
 def code_text(expr: Any) -> str:
     """A SymPy expression as a plain Python-style line: ``x0*exp(-s)/(exp(-s) + 1)**2``."""
-    class _Code(StrPrinter):
+    class _Code(LowerMaxMin, StrPrinter):
         printmethod = "_nnstep_code"  # not the σ(x) display of nnstep.symbolic
 
         def _print_Symbol(self, e: Any) -> str:
@@ -140,12 +140,6 @@ def code_text(expr: Any) -> str:
 
         def _print_Abs(self, e: Any) -> str:
             return f"abs({self._print(e.args[0])})"
-
-        def _print_Max(self, e: Any) -> str:
-            return f"max({', '.join(self._print(a) for a in e.args)})"
-
-        def _print_Min(self, e: Any) -> str:
-            return f"min({', '.join(self._print(a) for a in e.args)})"
 
         # steps as comparisons a learner writes in Python (True is 1), never SymPy's names
         def _print_Heaviside(self, e: Any) -> str:

@@ -97,3 +97,14 @@ FUNCTIONS: dict[str, Any] = {
     "max": sp.Max,
     "min": sp.Min,
 }
+
+
+class LowerMaxMin:
+    """Printer mixin: ``max(a, b)`` and ``min(a, b)`` as a learner writes them in Python
+    (SymPy's own printers say ``Max``/``Min``)."""
+
+    def _print_Max(self, expr: Any) -> str:
+        return f"max({', '.join(self._print(a) for a in expr.args)})"  # type: ignore[attr-defined]
+
+    def _print_Min(self, expr: Any) -> str:
+        return f"min({', '.join(self._print(a) for a in expr.args)})"  # type: ignore[attr-defined]

@@ -20,7 +20,7 @@ from sympy.printing.pretty.pretty_symbology import pretty_use_unicode
 from sympy.printing.pretty.stringpict import prettyForm
 from sympy.printing.str import StrPrinter
 
-from .functions import Iverson
+from .functions import Iverson, LowerMaxMin
 
 #: How a local partial that has a total of the same name is told apart from it:
 #: ``∂f/∂x|direct`` is the direct (local) path only, ``∂f/∂x`` the whole derivative.
@@ -128,7 +128,7 @@ def _steps_of(e: Any) -> Any:
     return None
 
 
-class _Str(StrPrinter):
+class _Str(LowerMaxMin, StrPrinter):
     def _print_Symbol(self, expr: Any) -> str:
         return hat(expr.name)
 
@@ -142,12 +142,6 @@ class _Str(StrPrinter):
 
     def _print_Abs(self, expr: Any) -> str:
         return f"|{self._print(expr.args[0])}|"
-
-    def _print_Max(self, expr: Any) -> str:
-        return f"max({', '.join(self._print(a) for a in expr.args)})"
-
-    def _print_Min(self, expr: Any) -> str:
-        return f"min({', '.join(self._print(a) for a in expr.args)})"
 
     def _print_Iverson(self, expr: Any) -> str:
         a, b, _ = expr.args
