@@ -16,7 +16,7 @@ pytest.importorskip("textual")
 
 from nnstep.tui import NNStepApp  # noqa: E402
 from nnstep.tui.components.program import ProgramView  # noqa: E402
-from nnstep.tui.testing import run_async_tests, settle  # noqa: E402
+from nnstep.tui.testing import run_async_tests, settle, wait_idle  # noqa: E402
 from tests.test_tui import run_palette  # noqa: E402
 
 SIZE = (120, 36)
@@ -33,11 +33,20 @@ def toasts(app: NNStepApp) -> list[str]:
     return [n.message for n in app._notifications]
 
 
-def said(app: NNStepApp, head: str, copied: str) -> bool:
-    """The last toast is ``head`` and what was copied (cut short with … when long)."""
-    last = toasts(app)[-1]
-    if not last.startswith(head):
-        return False
+async def toasted(app: NNStepApp, pilot, test) -> str:
+    """The last toast for which ``test`` is true, waiting for it (toasts arrive as messages)."""
+    for _ in range(500):
+        found = [m for m in (n.message for n in app._notifications) if test(m)]
+        if found:
+            return found[-1]
+        await asyncio.sleep(0.02)
+        await pilot.pause()
+    raise AssertionError(f"no such toast among {[n.message for n in app._notifications]}")
+
+
+async def said(app: NNStepApp, pilot, head: str, copied: str) -> bool:
+    """The last toast starting with ``head`` goes on with what was copied (cut short with … when long)."""
+    last = await toasted(app, pilot, lambda t: t.startswith(head))
     shown = last[len(head):]
     return shown == copied or shown.endswith("…") and len(shown) == 200 and copied.startswith(shown[:-1])
 
@@ -56,11 +65,11 @@ async def test_copy_formula_as_text_and_latex_is_what_the_trace_prints(scenario)
             record = json.loads(trace([scenario, "--steps", str(step), "--format", "jsonl"])[-1])
             assert record["step"] == step and record["name"] == dbg.current_op.name
             await run_palette(app, pilot, "Copy formula as text")
+            assert await said(app, pilot, f"{record['name']} as text:\n", record["formula"])
             assert app.clipboard == text_lines[-1].strip() == record["formula"]
-            assert said(app, f"{record['name']} as text:\n", record["formula"])
             await run_palette(app, pilot, "Copy formula as LaTeX")
+            assert await said(app, pilot, f"{record['name']} as LaTeX:\n", record["latex"])
             assert app.clipboard == record["latex"]
-            assert said(app, f"{record['name']} as LaTeX:\n", record["latex"])
 
 
 async def test_copy_takes_the_selected_op():
@@ -74,6 +83,7 @@ async def test_copy_takes_the_selected_op():
         await run_palette(app, pilot, "Copy formula as LaTeX")
         record = json.loads(trace(["--steps", "3", "--format", "jsonl"])[-1])
         assert record["name"] == app.dbg.ops[selected].name
+        await toasted(app, pilot, lambda t: t.startswith(f"{record['name']} as LaTeX:"))
         assert app.clipboard == record["latex"]
 
 
@@ -83,12 +93,12 @@ async def test_copy_before_the_formula_is_rendered_says_so(monkeypatch):
     monkeypatch.setattr(FormulaBook, "run", lambda self, cancelled, ready: None)  # SymPy never comes
     app = NNStepApp()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await wait_idle(app, pilot)
         await pilot.press("n")
         app.action_copy_formula("text")
         await pilot.pause()
         assert app.clipboard == ""
-        assert "The formula of sum_h1 is still being rendered; try again in a moment" in toasts(app)
+        await toasted(app, pilot, lambda t: t == "The formula of sum_h1 is still being rendered; try again in a moment")
 
 
 async def wait_for_file(app: NNStepApp, pilot, folder) -> list:
@@ -118,7 +128,7 @@ async def test_save_the_slot_view_as_svg(tmp_path, monkeypatch):
         assert "Formula" not in svg and "Values" not in svg and "Program" not in svg
         await pilot.pause()
         assert app.screen.maximized is None  # back as it was
-        assert f"Screenshot saved to {saved}" in toasts(app)
+        await toasted(app, pilot, lambda t: t == f"Screenshot saved to {saved}")
 
 
 async def test_save_a_zoomed_pane_as_svg(tmp_path, monkeypatch):

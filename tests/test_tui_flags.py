@@ -4,6 +4,7 @@ opening where they say."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import io
 import re
@@ -25,6 +26,17 @@ from nnstep.tui.runs import SYNC_LIMIT  # noqa: E402
 from nnstep.tui.testing import run_async_tests, settle, wait_idle  # noqa: E402
 
 SIZE = (120, 36)
+
+
+async def toasted(app: NNStepApp, pilot, test) -> str:
+    """The last toast for which ``test`` is true, waiting for it (toasts arrive as messages)."""
+    for _ in range(500):
+        found = [m for m in (n.message for n in app._notifications) if test(m)]
+        if found:
+            return found[-1]
+        await asyncio.sleep(0.02)
+        await pilot.pause()
+    raise AssertionError(f"no such toast among {[n.message for n in app._notifications]}")
 
 
 def run(argv: list[str]) -> tuple[int, str]:
@@ -163,8 +175,7 @@ async def test_a_point_out_of_range_given_to_the_app_says_so_and_stays_at_the_st
         await settle(app, pilot)
         await pilot.pause()
         assert app.dbg.t == 0 and app.dbg.epochs == 3
-        assert "--at 4:1:1: epoch 4 is past the last one: the run has 3 epochs" in [
-            n.message for n in app._notifications]
+        await toasted(app, pilot, lambda t: t == "--at 4:1:1: epoch 4 is past the last one: the run has 3 epochs")
 
 
 async def test_a_seed_that_changes_nothing_is_said():
@@ -172,9 +183,8 @@ async def test_a_seed_that_changes_nothing_is_said():
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         await pilot.pause()
-        messages = [n.message for n in app._notifications]
-        assert "--seed 5 changes nothing: every parameter of 'Circuit: f = (x + y) · z' is given, so none is drawn" \
-            in messages, messages
+        await toasted(app, pilot, lambda t: t == "--seed 5 changes nothing: every parameter of "
+                      "'Circuit: f = (x + y) · z' is given, so none is drawn")
         assert app.dbg.seed == 5
 
 

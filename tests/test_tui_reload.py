@@ -4,6 +4,7 @@ and a changed file is noticed."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import io
 import threading
@@ -40,6 +41,17 @@ def toasts(app: NNStepApp) -> list[str]:
     return [n.message for n in app._notifications]
 
 
+async def toasted(app: NNStepApp, pilot, test) -> str:
+    """The last toast for which ``test`` is true, waiting for it (toasts arrive as messages)."""
+    for _ in range(500):
+        found = [m for m in (n.message for n in app._notifications) if test(m)]
+        if found:
+            return found[-1]
+        await asyncio.sleep(0.02)
+        await pilot.pause()
+    raise AssertionError(f"no such toast among {[n.message for n in app._notifications]}")
+
+
 async def reload(app: NNStepApp, pilot) -> None:
     await pilot.press("ctrl+r")
     await wait_idle(app, pilot)
@@ -70,7 +82,7 @@ async def test_reload_keeps_position_breakpoints_and_conditions_and_reads_the_ne
         fresh.goto(130)
         assert new.state() == fresh.state()
         assert "reloaded · position kept" in app.query_one(StatusBar).plain
-        assert any(t.startswith("Reloaded · position kept") for t in toasts(app))
+        await toasted(app, pilot, lambda t: t.startswith("Reloaded · position kept"))
         # the panes show the new run (its loss differs from the old run's here)
         assert f"L {fresh.sample_loss():.4f}" in app.query_one(StatusBar).plain
         assert f"{fresh.sample_loss():.4f}" != f"{old.sample_loss():.4f}"
@@ -93,7 +105,7 @@ async def test_reload_of_a_changed_program_drops_what_no_longer_exists_and_start
         assert "h2" not in dbg.program.by_name and dbg.t == 0
         assert dbg.breakpoints == {"h1"}
         assert [c.text for c in dbg.conditions] == ["L < 0.01"]
-        said = toasts(app)[-1]
+        said = await toasted(app, pilot, lambda t: t.startswith("Reloaded ·"))
         assert said.splitlines() == [
             "Reloaded · the program's ops changed: back to the start",
             "breakpoints dropped (no such op now): h2",
@@ -113,13 +125,13 @@ async def test_reload_with_other_samples_or_epochs_starts_over_and_says_why(tmp_
         path.write_text(text + '\n[[samples]]\nname = "Eve"\nx = [1, 2]\ny = [1]\n')
         await reload(app, pilot)
         assert app.dbg.t == 0 and app.dbg.sample_count == 5
-        assert "5 samples now, not 4: back to the start" in toasts(app)[-1]
+        await toasted(app, pilot, lambda t: "5 samples now, not 4: back to the start" in t)
         app.dbg.goto(app.dbg.op_count * 5 * 3 + 1)  # epoch 4
         app.moved()
         edit(path, "epochs = 1000", "epochs = 2")
         await reload(app, pilot)
         assert app.dbg.t == 0 and app.dbg.epochs == 2
-        assert "the run has 2 epochs now: back to the start" in toasts(app)[-1]
+        await toasted(app, pilot, lambda t: "the run has 2 epochs now: back to the start" in t)
 
 
 async def test_a_broken_file_keeps_the_run_and_shows_the_one_line_error(tmp_path):
@@ -139,7 +151,7 @@ async def test_a_broken_file_keeps_the_run_and_shows_the_one_line_error(tmp_path
             assert cli.main(["check", str(path)]) == 2
         line = err.getvalue().strip()
         assert line.startswith(f"{path}:20: training.learning_rate")
-        assert f"{line}\nThe run goes on as it was." in toasts(app)
+        await toasted(app, pilot, lambda t: t == f"{line}\nThe run goes on as it was.")
         said = toasts(app).count("file changed: ctrl+r reloads")
         app.poll_file()  # the failed reload read this version: no "file changed" for it
         await pilot.pause()
@@ -178,7 +190,7 @@ async def test_esc_abandons_a_reload_and_keeps_the_run(tmp_path, monkeypatch):
         gate.set()
         await wait_idle(app, pilot)
         assert not app.busy and app.dbg is old and old.t == 3
-        assert "reloading The note's 2-2-1 network was interrupted" in toasts(app)
+        await toasted(app, pilot, lambda t: t == "reloading The note's 2-2-1 network was interrupted")
         await pilot.press("n")
         assert app.dbg.t == 4
 
@@ -231,7 +243,7 @@ async def test_a_changed_file_is_noticed_once(tmp_path):
         path.write_text(path.read_text() + "\n# edited\n")
         app.poll_file()
         app.poll_file()
-        await pilot.pause()
+        await toasted(app, pilot, lambda t: t == "file changed: ctrl+r reloads")
         assert toasts(app).count("file changed: ctrl+r reloads") == 1
         await reload(app, pilot)
         app.poll_file()  # the reload read this version
