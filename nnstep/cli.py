@@ -39,6 +39,11 @@ def _parser() -> _Parser:
     top = _Parser(prog="nnstep", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     top.add_argument("--version", action="store_true", help="print the version and exit")
     top.add_argument("scenario", nargs="?", help="scenario file or bundled name to open in the debugger")
+    # the debugger's own flags (issue #14 item 7), counting from 1 like everything shown
+    top.add_argument("--seed", type=_seed, metavar="S", help="seed for parameters the scenario does not give")
+    top.add_argument("--epochs", type=_epochs(1), metavar="N", help="epochs to train (default: the scenario's)")
+    top.add_argument("--at", type=_at, metavar="EPOCH:SAMPLE:OP",
+                     help="open right after this op, e.g. 1:2:d_L_d_w1 or 1:2:25 (each counts from 1)")
     return top
 
 
@@ -153,6 +158,16 @@ def _seed(text: str) -> int:
     return n
 
 
+def _at(text: str):
+    """``--at EPOCH:SAMPLE:OP``: its form here; its range once the scenario is loaded (:func:`_tui`)."""
+    from .position import parse_at
+
+    try:
+        return parse_at(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -166,7 +181,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             print(f"nnstep {__version__}")
             return 0
-        return _tui(ns.scenario)
+        return _tui(ns)
     except UsageError as exc:
         print(_line(exc), file=sys.stderr)
         return 2
@@ -261,7 +276,18 @@ def _compare(ns: argparse.Namespace) -> int:
     return 0 if result.agree else 1
 
 
-def _tui(scenario: str | None) -> int:
+def _tui(ns: argparse.Namespace) -> int:
+    scenario = ns.scenario
+    if ns.at is not None:  # checked against the scenario before the debugger opens
+        from .debugger import Debugger
+        from .position import at_step
+
+        dbg = Debugger(scenario, seed=ns.seed, epochs=ns.epochs)  # a bad file: its one-line error
+        try:
+            at_step(dbg, ns.at)
+        except ValueError as exc:
+            _parser().error(f"argument --at: {exc}")
+        scenario = dbg.scenario  # loaded once
     if not sys.stdout.isatty() or not sys.stdin.isatty():
         print("nnstep: the debugger needs a terminal; for scripts use 'nnstep trace' or 'nnstep train'",
               file=sys.stderr)
@@ -271,7 +297,7 @@ def _tui(scenario: str | None) -> int:
     except ImportError as exc:  # pragma: no cover - the TUI ships with the package
         print(f"nnstep: the TUI is not available ({exc})", file=sys.stderr)
         return 2
-    NNStepApp(scenario).run()
+    NNStepApp(scenario, seed=ns.seed, epochs=ns.epochs, at=ns.at).run()
     return 0
 
 

@@ -800,6 +800,7 @@ PALETTE_CASES = {
     "Clear all breakpoints": lambda app: not app.dbg.breakpoints and not app.dbg.conditions,
     "Toggle network heat map": lambda app: app.query_one(NetworkView).compact,
     "Zoom the focused pane": lambda app: app.screen.maximized is app.query_one(ProgramView),
+    "Reload the scenario file": lambda app: app.dbg.t == 2 and app.message == "reloaded · position kept",
 }
 
 

@@ -27,6 +27,7 @@ from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Label, ProgressBar
 
 from nnstep.debugger import Debugger, Stop
+from nnstep.position import At
 from nnstep.scenario import Scenario
 from nnstep.text import visible
 
@@ -65,9 +66,17 @@ class NNStepApp(Opening, Runs, App):
     COMMANDS = App.COMMANDS | {NNStepCommands}
     BINDINGS = bindings()
 
-    def __init__(self, scenario: str | Path | Scenario | None = None) -> None:
+    def __init__(self, scenario: str | Path | Scenario | None = None, *, seed: int | None = None,
+                 epochs: int | None = None, at: At | None = None) -> None:
         super().__init__()
         self.scenario_arg = scenario
+        # the command line's flags (nnstep SCENARIO --seed S --epochs N --at E:S:O): for this
+        # scenario and its reloads; another scenario opened with o gets its file's own
+        self.first_open = (seed, epochs, at)
+        self.overrides: tuple[int | None, int | None] = (None, None)  # (seed, epochs) of the open run
+        self.last_open: tuple[str | Path | Scenario | None, int | None, int | None] | None = None
+        self.file_stamp: tuple[Path, tuple[int, int] | None] | None = None  # the open file and its mtime, size
+        self.file_changed_said: tuple[int, int] | None = None  # the change "file changed" was toasted for
         self.dbg: Debugger | None = None
         self.book: FormulaBook | None = None
         self.network_model: NetworkModel | None = None
@@ -125,7 +134,9 @@ class NNStepApp(Opening, Runs, App):
         self.query_one("#values").border_title = "Values"
         for spec in slot_views():
             self.query_one(f"#{spec.id}").border_title = spec.title
-        self.open_scenario(self.scenario_arg)
+        seed, epochs, at = self.first_open
+        self.open_scenario(self.scenario_arg, seed=seed, epochs=epochs, at=at)
+        self.set_interval(2.0, self.poll_file)  # "file changed: ctrl+r reloads"
 
     # ------------------------------------------------------------------ refresh
 
@@ -246,6 +257,8 @@ class NNStepApp(Opening, Runs, App):
             return self.dbg is not None
         if action in ("quit", "help", "open") and not self.busy:
             return True
+        if action == "reload":
+            return not self.busy and (self.dbg is not None or self.last_open is not None)
         if action not in MOVES and action != "open":
             return True
         if self.dbg is None:

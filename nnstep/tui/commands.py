@@ -39,10 +39,19 @@ TITLES = {
     "interrupt": "Interrupt the running command",
     "toggle_values": "Show values / network (narrow screens)",
     "zoom": "Zoom the focused pane",
+    "reload": "Reload the scenario file",
 }
 EXTRA = (
     ("clear_breakpoints", "Clear all breakpoints", "Remove every breakpoint and condition"),
     ("toggle_heatmap", "Toggle network heat map", "Switch the network pane between the drawing and the heat map"),
+)
+#: Copying and saving what is shown (tested in tests/test_tui_copy.py; no key).
+COPY = (
+    ("copy_formula('text')", "Copy formula as text",
+     "Copy the shown op's formula in the one-line notation of nnstep trace (OSC 52 clipboard)"),
+    ("copy_formula('latex')", "Copy formula as LaTeX", "Copy the shown op's formula as LaTeX (OSC 52 clipboard)"),
+    ("save_slot_svg", "Save the slot view as SVG",
+     "Save an SVG of the network (or the view shown in its place), or of the zoomed pane, in the working directory"),
 )
 
 
@@ -58,6 +67,8 @@ class NNStepCommands(Provider):
         for k in KEYS:
             yield TITLES.get(k.action, k.help), partial(app.palette_action, k.action), f"{k.shown}: {k.help}"
         for action, title, text in EXTRA:
+            yield title, partial(app.palette_action, action), text
+        for action, title, text in COPY:
             yield title, partial(app.palette_action, action), text
 
     def _more(self) -> Iterator[tuple[str, Callable[[], object], str]]:

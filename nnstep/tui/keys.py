@@ -51,6 +51,9 @@ KEYS: tuple[Key, ...] = (
         "z", footer=False),
     # the run bar says "esc stops" while a run goes on
     Key("escape", "interrupt", "interrupt", "Interrupt a long run", "esc", footer=False),
+    Key("ctrl+r", "reload", "reload",
+        "Reload the scenario file from disk: breakpoints kept, and the position where the program's shape is "
+        "unchanged", "ctrl+r", footer=False),
 )
 
 PANE_KEYS: tuple[tuple[str, str], ...] = (
