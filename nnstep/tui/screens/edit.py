@@ -94,7 +94,7 @@ class EditScreen(ModalScreen["Edit | None"]):
         error = self.query_one("#edit-error", Static)
         try:
             name, text = split_assignment(event.value)
-            made = self.dbg.edit(name, text)
+            made: Edit = self.dbg.edit(name, text)
         except (ValueError, NNStepError) as exc:
             reason = exc.reason if isinstance(exc, NNStepError) else str(exc)
             error.update(Text("✗ " + visible(reason).replace("\n", " ")))  # may quote what was typed
