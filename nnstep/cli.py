@@ -39,6 +39,9 @@ def _parser() -> _Parser:
     top = _Parser(prog="nnstep", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     top.add_argument("--version", action="store_true", help="print the version and exit")
     top.add_argument("scenario", nargs="?", help="scenario file or bundled name to open in the debugger")
+    top.add_argument("--session", metavar="FILE",
+                     help="restore a saved session (ctrl+s in the debugger): breakpoints, conditions, watches, "
+                          "what-if edits and the position; SCENARIO defaults to the session's")
     return top
 
 
@@ -166,6 +169,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             print(f"nnstep {__version__}")
             return 0
+        if ns.session is not None:
+            return _tui_session(ns.scenario, ns.session)
         return _tui(ns.scenario)
     except UsageError as exc:
         print(_line(exc), file=sys.stderr)
@@ -273,6 +278,31 @@ def _tui(scenario: str | None) -> int:
         return 2
     NNStepApp(scenario).run()
     return 0
+
+
+def _tui_session(scenario: str | None, path: str) -> int:
+    """``nnstep [SCENARIO] --session FILE``: the session is read and replayed first, so a
+    damaged one is one line on stderr (exit 2) before any screen opens."""
+    from . import session
+    from .scenario import load_scenario
+
+    saved = session.load(path)
+    dbg = session.restore(saved, load_scenario(scenario) if scenario is not None else None)
+    if not sys.stdout.isatty() or not sys.stdin.isatty():
+        print(f"{_line_text(path)}: session ok; the debugger needs a terminal to show it", file=sys.stderr)
+        return 2
+    from .tui import NNStepApp
+
+    app = NNStepApp(scenario if scenario is not None else session.scenario_source(saved))
+    app.use_session(dbg, list(saved.watches), path)
+    app.run()
+    return 0
+
+
+def _line_text(text: str) -> str:
+    from .text import visible
+
+    return visible(text)
 
 
 if __name__ == "__main__":

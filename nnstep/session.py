@@ -189,6 +189,9 @@ def load(path: str | Path) -> Session:
             head, _, tail = msg.rpartition("(at line ")
             msg = head.strip()
             line = int(tail.split(",")[0]) if tail.split(",")[0].isdigit() else None
+        elif msg.endswith("(at end of document)"):
+            msg = msg.removesuffix("(at end of document)").strip() + " at the end of the file"
+            line = text.count("\n") + (not text.endswith("\n"))
         raise SessionError(f"TOML syntax error: {msg}", file=label, line=line) from None
     except (RecursionError, ValueError):
         raise SessionError("not a session file nnstep can read (nesting or numbers too large)", file=label) from None
@@ -244,7 +247,7 @@ def _check(raw: dict[str, Any], text: str, label: str) -> Session:
         edits.append(SavedEdit(_at(c, guard, t["at"], f"{key}.at"), guard(c.ident, t["name"], f"{key}.name"),
                                guard(c.string, t["formula"], f"{key}.formula"),
                                guard(c.number, t["value"], f"{key}.value")))
-    lines = {k: c.locate(k) for k in ("at", "breakpoints", "conditions", "watches")}
+    lines = {k: c.locate(k) for k in ("scenario", "at", "breakpoints", "conditions", "watches")}
     lines.update({f"edits[{i}]": c.locate(f"edits[{i}]") for i in range(len(edits))})
     return Session(scenario, seed, epochs, at, breakpoints, conditions, stop, watches, tuple(edits), label, lines)
 
@@ -263,14 +266,27 @@ def _at(c: Checker, guard, value: Any, key: str) -> tuple[int, int, int]:
 # --------------------------------------------------------------------------- restoring
 
 
-def scenario_of(session: Session) -> Scenario:
-    """Load the session's scenario: a bundled name, or a path relative to the session file."""
+def scenario_source(session: Session) -> str:
+    """What to load for the session's scenario: a bundled name as it is, a relative path
+    from the session file's folder."""
     ref = session.scenario
     path = Path(ref)
     if session.file and not path.is_absolute() and (path.suffix == ".toml" or "/" in ref):
-        path = Path(session.file).parent / path
-        return load_scenario(path)
-    return load_scenario(ref)
+        return str(Path(session.file).parent / path)
+    return ref
+
+
+def scenario_of(session: Session) -> Scenario:
+    """Load the session's scenario (:func:`scenario_source`).  A scenario that is not
+    there is the session's error; one that is there but broken is its own file's."""
+    source = scenario_source(session)
+    try:
+        return load_scenario(source)
+    except NNStepError as exc:
+        if exc.file == source and exc.line is None:
+            raise SessionError(exc.reason, file=session.file or None, line=session.lines.get("scenario"),
+                               key="scenario") from None
+        raise
 
 
 def restore(session: Session, scenario: Scenario | None = None, *,
@@ -332,4 +348,4 @@ def _t(dbg: Debugger, at: tuple[int, int, int], fail) -> int:
 
 
 __all__ = ["Session", "SessionError", "SavedEdit", "default_path", "dumps", "load", "restore", "save",
-           "scenario_of", "scenario_ref", "session_of"]
+           "scenario_of", "scenario_ref", "scenario_source", "session_of"]
