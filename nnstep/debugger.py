@@ -74,6 +74,26 @@ class Watch:
     evaluate: Callable[[Sequence[float]], float]
 
 
+class _EditedData:
+    """The program as :func:`nnstep.gradcheck.check_gradient` uses it, with sample ``g``'s
+    edited inputs and targets in every loss it measures."""
+
+    def __init__(self, dbg: Debugger, g: int) -> None:
+        self.dbg, self.g = dbg, g
+        self.parameters = dbg.program.parameters
+
+    def new_slots(self) -> list[float]:
+        return self.dbg.program.new_slots()
+
+    def sample_loss(self, params: Sequence[float], sample_index: int, v: list[float] | None = None) -> float:
+        p = self.dbg.program
+        v = v if v is not None else p.new_slots()
+        p.load(v, params, sample_index)
+        self.dbg._override(self.g, v)
+        p.run(v, 0, p.loss_end)
+        return v[p.slot[p.loss]]
+
+
 class _Cancelled(Exception):
     """A replay from a checkpoint was cancelled (internal to :meth:`Debugger.goto`)."""
 
@@ -540,7 +560,11 @@ class Debugger:
             value = self.value(op.name)
             if value is None:
                 raise ValueError(f"{op.name} is not computed yet at this position")
-        return check_gradient(self.program, self._start, self.sample_index, param, value, self._scratch)
+        program = self.program if self._plain_data(self._g) else _EditedData(self, self._g)
+        return check_gradient(program, self._start, self.sample_index, param, value, self._scratch)  # type: ignore[arg-type]
+
+    def _plain_data(self, g: int) -> bool:
+        return not any(e.kind in ("input", "target") for e in self._by_sample.get(g, ()))
 
     # ------------------------------------------------------------------ what-if edits
 
@@ -660,7 +684,7 @@ class Debugger:
         whole-sample code can run it)."""
         if self._lr_edits and self._lr_edits[0].g <= g:
             return False
-        return not any(e.kind in ("input", "target") for e in self._by_sample.get(g, ()))
+        return self._plain_data(g)
 
     def _override(self, g: int, v: list[float]) -> None:
         """Put sample ``g``'s edited inputs, targets and learning rate into loaded slots."""

@@ -205,3 +205,16 @@ def test_random_edits_agree_with_replay_and_undo_exactly(note, edits, far, undo)
             dbg.goto(t)
             plain.goto(t)
             assert dbg.state() == plain.state()
+
+
+def test_finite_difference_sees_edited_inputs():
+    dbg = fresh()
+    dbg.goto_position(0, 0, "d_L_d_w1")
+    dbg.edit("x1", "1")
+    check = dbg.finite_difference("w1")
+    assert check.verdict == "agree", check.words
+    # the same check against the file's x1 would differ: the edit is what is measured
+    from nnstep.gradcheck import check_gradient
+
+    plain = check_gradient(dbg.program, list(dbg.old_parameters().values()), 0, "w1", dbg.value("d_L_d_w1"))
+    assert plain.verdict == "differ"
