@@ -166,3 +166,12 @@ def test_dumped_text_escapes_what_toml_needs(tmp_path):
     assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\U0010ffff]", text)
     with pytest.raises(session.SessionError, match="control or invisible"):  # written, but refused as a name
         session.load(session.save(session.session_of(dbg, "del\x7f", ["h1"]), tmp_path / "t.toml"))
+
+
+def test_the_readme_error_example_is_what_nnstep_prints(tmp_path, capsys, monkeypatch):
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    (shown,) = re.findall(r"^s\.nnstep-session\.toml:.*$", readme, re.M)
+    monkeypatch.chdir(tmp_path)
+    Path("s.nnstep-session.toml").write_text(HEAD + "breakpoints = ['nope']\n")
+    assert cli.main(["--session", "s.nnstep-session.toml"]) == 2
+    assert capsys.readouterr().err == shown + "\n"
