@@ -52,12 +52,12 @@ KEYS: tuple[Key, ...] = (
     # the run bar says "esc stops" while a run goes on
     Key("escape", "interrupt", "interrupt", "Interrupt a long run", "esc", footer=False),
     # issue #14: what-if edits, watches, sessions
-    Key("equals_sign", "edit", "set", "What if: set a parameter, an input or target of this sample, or learn_rate "
-        "(a number or a formula, e.g. w5 * 2); p right after undoes it", "=", footer=False),
-    Key("w", "watches", "watch", "Watch expressions, e.g. h1 * (1 - h1): their values after every op, in the "
-        "values pane", "w", footer=False),
-    Key("ctrl+s", "save_session", "save", "Save the session (breakpoints, conditions, watches, edits, position) "
-        "beside the scenario; nnstep SCENARIO --session FILE restores it", "ctrl+s", footer=False),
+    Key("equals_sign", "edit", "set", "What if: set a parameter, input, target or learn_rate (e.g. w5 * 2); "
+        "p right after undoes it", "=", footer=False),
+    Key("w", "watches", "watch", "Watch expressions, e.g. h1 * (1 - h1): their values after every op", "w",
+        footer=False),
+    Key("ctrl+s", "save_session", "save", "Save the session (breakpoints, conditions, watches, edits, place); "
+        "--session FILE restores it", "ctrl+s", footer=False),
 )
 
 PANE_KEYS: tuple[tuple[str, str], ...] = (
