@@ -800,6 +800,12 @@ PALETTE_CASES = {
     "Clear all breakpoints": lambda app: not app.dbg.breakpoints and not app.dbg.conditions,
     "Toggle network heat map": lambda app: app.query_one(NetworkView).compact,
     "Zoom the focused pane": lambda app: app.screen.maximized is app.query_one(ProgramView),
+    # issue #14 (tests/test_tui_edits.py has the rest)
+    "Set a value (what if)…": lambda app: type(app.screen).__name__ == "EditScreen",
+    "Watch expressions…": lambda app: type(app.screen).__name__ == "WatchesScreen",
+    "Save session": lambda app: app.session_file is not None and app.session_file.is_file()
+    and app.session_file.unlink() is None,
+    "Remove all what-if edits": lambda app: not app.dbg.edits and app.dbg.t == 2,
 }
 
 
@@ -814,6 +820,7 @@ async def test_palette_command(title):
         await settle(app, pilot)
         await pilot.press("n", "n")
         app.dbg.toggle_breakpoint("L") if title == "Clear all breakpoints" else None
+        app.dbg.edit("w1", "0") if title == "Remove all what-if edits" else None
         await run_palette(app, pilot, title)
         await wait_idle(app, pilot)
         assert PALETTE_CASES[title](app), title
