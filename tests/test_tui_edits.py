@@ -133,6 +133,12 @@ async def test_watches_show_values_and_survive_restart_and_reopen():
         await goto_op(app, pilot, "h1")
         h1 = app.dbg.value("h1")
         assert float(value_in_pane(app, "h1 * (1 - h1)")) == float(f"{h1 * (1 - h1):.6g}")
+        await goto_op(app, pilot, "d_L_d_b1")  # far down the pane: the watch stays pinned on top
+        values = app.query_one(ValuesView)
+        assert values.scroll_offset.y > 0
+        assert values.render_line(0).text.startswith("── watches")
+        assert values.render_line(1).text.strip().startswith("h1 * (1 - h1)")
+        assert "d_L_d_b1" in "".join(values.render_line(y).text for y in range(2, values.size.height))
         await pilot.press("r")
         await pilot.pause()
         assert value_in_pane(app, "h1 * (1 - h1)") == "·"

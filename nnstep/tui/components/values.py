@@ -160,6 +160,14 @@ class ValuesView(RowList, can_focus=True):
             self.keep_row_in_view(min(rows))
         self.refresh_rows()
 
+    @property
+    def pinned(self) -> int:
+        """Rows kept at the top while the rest scrolls: the watches and their heading."""
+        return len(self.watches) + 1 if self.watches and self.dbg is not None else 0
+
+    def row_at(self, y: int) -> int:
+        return y if y < self.pinned else y + round(self.scroll_offset.y)
+
     def changed_names(self) -> list[str]:
         """The names the last edit changed (shown as before → now)."""
         return list(self.diff)
