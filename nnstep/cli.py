@@ -44,6 +44,9 @@ def _parser() -> _Parser:
     top.add_argument("--epochs", type=_epochs(1), metavar="N", help="epochs to train (default: the scenario's)")
     top.add_argument("--at", type=_at, metavar="EPOCH:SAMPLE:OP",
                      help="open right after this op, e.g. 1:2:d_L_d_w1 or 1:2:25 (each counts from 1)")
+    top.add_argument("--session", metavar="FILE",
+                     help="restore a saved session (ctrl+s in the debugger): breakpoints, conditions, watches, "
+                          "what-if edits and the position; SCENARIO defaults to the session's")
     return top
 
 
@@ -181,6 +184,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             print(f"nnstep {__version__}")
             return 0
+        if ns.session is not None:
+            if ns.seed is not None or ns.epochs is not None or ns.at is not None:
+                _parser().error("argument --session: the session sets the seed, epochs and position; "
+                                "give --seed, --epochs or --at without it")
+            return _tui_session(ns.scenario, ns.session)
         return _tui(ns)
     except UsageError as exc:
         print(_line(exc), file=sys.stderr)
@@ -299,6 +307,31 @@ def _tui(ns: argparse.Namespace) -> int:
         return 2
     NNStepApp(scenario, seed=ns.seed, epochs=ns.epochs, at=ns.at).run()
     return 0
+
+
+def _tui_session(scenario: str | None, path: str) -> int:
+    """``nnstep [SCENARIO] --session FILE``: the session is read and replayed first, so a
+    damaged one is one line on stderr (exit 2) before any screen opens."""
+    from . import session
+    from .scenario import load_scenario
+
+    saved = session.load(path)
+    dbg = session.restore(saved, load_scenario(scenario) if scenario is not None else None)
+    if not sys.stdout.isatty() or not sys.stdin.isatty():
+        print(f"{_line_text(path)}: session ok; the debugger needs a terminal to show it", file=sys.stderr)
+        return 2
+    from .tui import NNStepApp
+
+    app = NNStepApp(scenario if scenario is not None else session.scenario_source(saved))
+    app.use_session(dbg, list(saved.watches), path)
+    app.run()
+    return 0
+
+
+def _line_text(text: str) -> str:
+    from .text import visible
+
+    return visible(text)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from .build import build_program
 from .codegen import fused
+from .errors import NNStepError
 from .expr import Node, compile_numeric, names_in, parse, render
 from .fast import fused_fits, whole_samples
 from .gradcheck import GradientCheck, check_gradient
@@ -38,6 +39,59 @@ class Condition:
     reads: frozenset[str]
     test: Callable[[list[float]], float]
     expr: Node  # the parsed condition (for the generated whole-sample check)
+
+
+class EditError(NNStepError):
+    """A what-if edit or a watch expression that cannot be made."""
+
+
+@dataclass(frozen=True)
+class Edit:
+    """A what-if edit: ``name = text`` made at op position ``k`` (ops executed) of global
+    sample ``g``, where the formula gave ``value`` (the name was ``old`` at the start of
+    that sample).
+
+    It applies at the *start* of sample ``g``: a parameter's value from there on (the
+    training carries it forward), an input or target for that occurrence of the sample
+    only, the learning rate from sample ``g`` on (until another learning-rate edit)."""
+
+    g: int
+    k: int
+    name: str
+    kind: str  # parameter | input | target | learn_rate
+    text: str
+    value: float
+    old: float
+
+
+@dataclass(frozen=True)
+class Watch:
+    """A watch expression (pdb's ``display``) in the safe formula language; its value
+    is nan where it reads a name the sample has not computed yet."""
+
+    text: str
+    reads: frozenset[str]
+    evaluate: Callable[[Sequence[float]], float]
+
+
+class _EditedData:
+    """The program as :func:`nnstep.gradcheck.check_gradient` uses it, with sample ``g``'s
+    edited inputs and targets in every loss it measures."""
+
+    def __init__(self, dbg: Debugger, g: int) -> None:
+        self.dbg, self.g = dbg, g
+        self.parameters = dbg.program.parameters
+
+    def new_slots(self) -> list[float]:
+        return self.dbg.program.new_slots()
+
+    def sample_loss(self, params: Sequence[float], sample_index: int, v: list[float] | None = None) -> float:
+        p = self.dbg.program
+        v = v if v is not None else p.new_slots()
+        p.load(v, params, sample_index)
+        self.dbg._override(self.g, v)
+        p.run(v, 0, p.loss_end)
+        return v[p.slot[p.loss]]
 
 
 class _Cancelled(Exception):
@@ -98,6 +152,10 @@ class Debugger:
         self.program.load(self._v, self._start, 0)
         self._hooks: list[tuple[Condition, ...]] = [()] * self.op_count
         self._bp: list[bool] = [False] * self.op_count
+        #: what-if edits in the order they were made (see :meth:`edit`)
+        self.edits: list[Edit] = []
+        self._by_sample: dict[int, list[Edit]] = {}
+        self._lr_edits: list[Edit] = []  # learning-rate edits ordered by sample (then as made)
 
     # ------------------------------------------------------------------ position
 
@@ -199,13 +257,27 @@ class Debugger:
         if recent:
             base = max(recent)
         params = self._checkpoints[base] if base in self._checkpoints else self._recent[base]
-        M = self.sample_count
         for h in range(base, g):
             if cancel is not None and cancel():
                 raise _Cancelled
-            params = array("d", self._runner(params, h % M))
+            params = array("d", self._run_sample(h, params))
             self._remember(h + 1, params)
         return params
+
+    def _run_sample(self, g: int, params: Sequence[float]) -> list[float]:
+        """Parameters after global sample ``g`` run whole from the parameters before it
+        (its edits applied on the way): the fast runner where no edit touches the sample's
+        data or learning rate, else the op kernels."""
+        if g not in self._by_sample and not self._lr_edits:
+            return self._runner(params, g % self.sample_count)
+        start = self._edited_start(g, params)
+        if self._plain(g):
+            return self._runner(start, g % self.sample_count)
+        v = self._scratch
+        self.program.load(v, start, g % self.sample_count)
+        self._override(g, v)
+        self.program.run(v)
+        return self.program.params_of(v)
 
     def _remember(self, g: int, params: array) -> None:
         if g % self._stride == 0:
@@ -216,11 +288,15 @@ class Debugger:
                 self._recent.popitem(last=False)
 
     def _enter_sample(self, g: int, params: array | None = None) -> None:
+        """Load global sample ``g`` from the parameters before it (``params``, by default
+        replayed); its edits apply here."""
         self._g = g
         self._k = 0
-        self._start = params if params is not None else self._params_at(g)
+        params = params if params is not None else self._params_at(g)
+        self._start = self._edited_start(g, params)
         if g < self.epochs * self.sample_count:
             self.program.load(self._v, self._start, g % self.sample_count)
+            self._override(g, self._v)
 
     # ------------------------------------------------------------------ moving
 
@@ -363,7 +439,7 @@ class Debugger:
         while self.t < target:
             if self._k == K:
                 self._enter_sample(self._g + 1, self._finish_sample_params())
-            elif (self._k == 0 and runner is not None and target - self.t > K
+            elif (self._k == 0 and runner is not None and target - self.t > K and self._plain(self._g)
                   and (new := runner(self._start, self._g % self.sample_count)) is not None):
                 # a whole sample with more to come: the fast path, exact to the bit
                 params = array("d", new)
@@ -484,7 +560,166 @@ class Debugger:
             value = self.value(op.name)
             if value is None:
                 raise ValueError(f"{op.name} is not computed yet at this position")
-        return check_gradient(self.program, self._start, self.sample_index, param, value, self._scratch)
+        program = self.program if self._plain_data(self._g) else _EditedData(self, self._g)
+        return check_gradient(program, self._start, self.sample_index, param, value, self._scratch)  # type: ignore[arg-type]
+
+    def _plain_data(self, g: int) -> bool:
+        return not any(e.kind in ("input", "target") for e in self._by_sample.get(g, ()))
+
+    # ------------------------------------------------------------------ what-if edits
+
+    def editable(self) -> tuple[str, ...]:
+        """The names :meth:`edit` can set: parameters, inputs, targets and ``learn_rate``."""
+        p = self.program
+        return (*p.parameters, *p.inputs, *p.targets, "learn_rate")
+
+    def _kind(self, name: str) -> str:
+        p = self.program
+        if name in p.parameters:
+            return "parameter"
+        if name in p.inputs:
+            return "input"
+        if name in p.targets:
+            return "target"
+        if name == "learn_rate":
+            return "learn_rate"
+        op = p.by_name.get(name)
+        if op is not None:
+            raise EditError(f"{name} is computed by op {op.index + 1} ({op.code}); only a parameter, an input, "
+                            "a target or learn_rate can be set", key=name)
+        raise EditError(f"unknown name {name!r}; names that can be set: {', '.join(self.editable())}", key=name)
+
+    @property
+    def edited(self) -> bool:
+        """Whether this run has what-if edits (exports and traces should say so)."""
+        return bool(self.edits)
+
+    def edit_summary(self) -> str:
+        """The edits in one line, as a report would quote them: ``w5 = 0.5 at epoch 1, sample 1, op 24``
+        (counting from 1); empty when the run is not edited."""
+        return "; ".join(f"{e.name} = {e.text} ({e.value!r}) at {self.where(e)}" for e in self.edits)
+
+    def where(self, e: Edit) -> str:
+        """Where an edit was made, counting from 1."""
+        epoch, sample = divmod(e.g, self.sample_count)
+        return f"epoch {epoch + 1}, sample {sample + 1}, op {e.k}"
+
+    def evaluate(self, text: str) -> float:
+        """The value of a formula (safe language, names at their current values; nan
+        where not computed yet) at the current position; raises FormulaError."""
+        node = parse(text, self.program.slot)
+        return compile_numeric(node, self.program.slot)(self._v)
+
+    def edit(self, name: str, text: str) -> Edit:
+        """Set ``name`` (a parameter, an input or target of the current sample, or
+        ``learn_rate``) to the value of ``text`` evaluated now, from the start of the
+        current sample; the ops this sample has run are run again from it and the
+        position stays.  Raises :class:`EditError` or FormulaError."""
+        kind = self._kind(name)
+        node = parse(text, self.program.slot)
+        value = compile_numeric(node, self.program.slot)(self._v)
+        if not math.isfinite(value):
+            raise EditError(f"{text.strip()} is {value} here (a name it reads is not computed yet, or it "
+                            "overflows); a value must be a finite number", key=name)
+        g = self._g
+        old = self._start_value(name)
+        e = Edit(g, self._k, name, kind, render(node), value, old)
+        self.edits.append(e)
+        self._index_edits()
+        self._recompute_from(g)
+        return e
+
+    def undo_edit(self) -> Edit | None:
+        """Remove the last edit made (None if there is none); the position stays and
+        everything is exactly as if it had never been made."""
+        if not self.edits:
+            return None
+        e = self.edits.pop()
+        self._index_edits()
+        self._recompute_from(e.g)
+        return e
+
+    def clear_edits(self) -> None:
+        if self.edits:
+            first = min(e.g for e in self.edits)
+            self.edits.clear()
+            self._index_edits()
+            self._recompute_from(first)
+
+    def _start_value(self, name: str) -> float:
+        """``name`` at the start of the current sample (edits already made applied)."""
+        if name in self.program.parameters:
+            return self._start[self.program.parameters.index(name)]
+        return self._v[self.program.slot[name]]
+
+    def _index_edits(self) -> None:
+        self._by_sample = {}
+        for e in self.edits:
+            self._by_sample.setdefault(e.g, []).append(e)
+        self._lr_edits = sorted((e for e in self.edits if e.kind == "learn_rate"), key=lambda e: e.g)
+
+    def _edited_start(self, g: int, params: array) -> array:
+        """The parameters at the start of sample ``g``: ``params`` (after sample g-1)
+        with the parameter edits made at ``g``."""
+        edits = [e for e in self._by_sample.get(g, ()) if e.kind == "parameter"]
+        if not edits:
+            return params
+        out = array("d", params)
+        names = self.program.parameters
+        for e in edits:
+            out[names.index(e.name)] = e.value
+        return out
+
+    def _learn_rate(self, g: int) -> float | None:
+        """The edited learning rate in force at sample ``g``, None if unedited there."""
+        rate = None
+        for e in self._lr_edits:
+            if e.g > g:
+                break
+            rate = e.value
+        return rate
+
+    def _plain(self, g: int) -> bool:
+        """Whether sample ``g`` runs on the file's data and learning rate (the fast
+        whole-sample code can run it)."""
+        if self._lr_edits and self._lr_edits[0].g <= g:
+            return False
+        return self._plain_data(g)
+
+    def _override(self, g: int, v: list[float]) -> None:
+        """Put sample ``g``'s edited inputs, targets and learning rate into loaded slots."""
+        rate = self._learn_rate(g)
+        if rate is not None:
+            v[self.program.slot["learn_rate"]] = rate
+        for e in self._by_sample.get(g, ()):
+            if e.kind in ("input", "target"):
+                v[self.program.slot[e.name]] = e.value
+
+    def _recompute_from(self, g0: int) -> None:
+        """The edits at sample ``g0`` or later changed: forget what was computed after the
+        start of ``g0`` and rebuild the current position."""
+        for store in (self._checkpoints, self._recent):
+            for h in [h for h in store if h > g0]:
+                del store[h]
+        M = self.sample_count
+        for e in [e for e in self._epoch_loss if (e + 1) * M > g0]:
+            del self._epoch_loss[e]
+        self._prev = None
+        g, k = self._g, self._k
+        self._enter_sample(g)
+        self._run_ops(k)
+
+    # ------------------------------------------------------------------ watches
+
+    def watch(self, text: str) -> Watch:
+        """A watch expression for this program (safe formula language, comparisons
+        allowed); raises FormulaError.  Its value: :meth:`watch_value`."""
+        node = parse(text, self.program.slot, condition=True)
+        return Watch(render(node), frozenset(names_in(node)), compile_numeric(node, self.program.slot))
+
+    def watch_value(self, w: Watch) -> float:
+        """The watch's value now (nan where a name it reads is not computed yet)."""
+        return w.evaluate(self._v)
 
 
-__all__ = ["Condition", "Debugger", "PHASES", "Stop"]
+__all__ = ["Condition", "Debugger", "Edit", "EditError", "PHASES", "Stop", "Watch"]

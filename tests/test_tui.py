@@ -801,6 +801,12 @@ PALETTE_CASES = {
     "Toggle network heat map": lambda app: app.query_one(NetworkView).compact,
     "Zoom the focused pane": lambda app: app.screen.maximized is app.query_one(ProgramView),
     "Reload the scenario file": lambda app: app.dbg.t == 2 and app.message == "reloaded · position kept",
+    # issue #14 (tests/test_tui_edits.py has the rest)
+    "Set a value (what if)…": lambda app: type(app.screen).__name__ == "EditScreen",
+    "Watch expressions…": lambda app: type(app.screen).__name__ == "WatchesScreen",
+    "Save session": lambda app: app.session_file is not None and app.session_file.is_file()
+    and app.session_file.unlink() is None,
+    "Remove all what-if edits": lambda app: not app.dbg.edits and app.dbg.t == 2,
 }
 
 
@@ -815,6 +821,7 @@ async def test_palette_command(title):
         await settle(app, pilot)
         await pilot.press("n", "n")
         app.dbg.toggle_breakpoint("L") if title == "Clear all breakpoints" else None
+        app.dbg.edit("w1", "0") if title == "Remove all what-if edits" else None
         await run_palette(app, pilot, title)
         await wait_idle(app, pilot)
         assert PALETTE_CASES[title](app), title

@@ -26,7 +26,8 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Label, ProgressBar
 
-from nnstep.debugger import Debugger, Stop
+from nnstep.debugger import Debugger, Edit, Stop
+from nnstep.errors import NNStepError
 from nnstep.position import At
 from nnstep.scenario import Scenario
 from nnstep.text import visible
@@ -40,14 +41,17 @@ from .components.network import NetworkModel, NetworkView
 from .components.program import ProgramView
 from .components.status import StatusBar, status_text
 from .components.values import ValuesView
+from .fmt import num
 from .formulas import FormulaBook
 from .keys import bindings
 from .opening import Opening
 from .runs import SPEEDS, Runs, loss_history
 from .screens.breakpoints import BreakpointsScreen
+from .screens.edit import EditScreen, suggested_name
 from .screens.goto import GotoScreen
 from .screens.help import HelpScreen
 from .screens.open import OpenScreen
+from .screens.watches import WatchesScreen
 from .slot import NETWORK, SlotView, slot_views
 
 #: Below this many columns the bottom row shows the network or the values, not both.
@@ -55,6 +59,7 @@ NARROW = 100
 #: Actions that need a loaded scenario and an idle debugger.
 MOVES = {"step", "back", "finish", "play", "speed", "toggle_breakpoint", "conditions", "goto", "restart",
          "cycle_view", "clear_breakpoints", "toggle_heatmap"}
+MOVES |= {"edit", "watches", "save_session", "clear_edits"}  # issue #14: what-if edits, watches, sessions
 
 
 class NNStepApp(Opening, Runs, App):
@@ -103,6 +108,9 @@ class NNStepApp(Opening, Runs, App):
         self.message = ""
         self.message_short = ""  # the message for a narrow status bar
         self.restart_undo: int | None = None  # right after a restart: where it was (p returns)
+        self.edit_undo: Edit | None = None  # right after a what-if edit: that edit (p undoes it)
+        self.pending_session: tuple[Debugger, list[str], str] | None = None  # --session: opened first
+        self.session_file: Path | None = None  # where ctrl+s saves (the restored file, else beside the scenario)
 
     # ------------------------------------------------------------------ layout
 
@@ -134,9 +142,12 @@ class NNStepApp(Opening, Runs, App):
         self.query_one("#values").border_title = "Values"
         for spec in slot_views():
             self.query_one(f"#{spec.id}").border_title = spec.title
+        self.set_interval(2.0, self.poll_file)  # "file changed: ctrl+r reloads"
+        if self.pending_session is not None:
+            self.open_session()
+            return
         seed, epochs, at = self.first_open
         self.open_scenario(self.scenario_arg, seed=seed, epochs=epochs, at=at)
-        self.set_interval(2.0, self.poll_file)  # "file changed: ctrl+r reloads"
 
     # ------------------------------------------------------------------ refresh
 
@@ -266,7 +277,7 @@ class NNStepApp(Opening, Runs, App):
         if self.busy:
             return None
         dbg = self.dbg
-        if action == "back" and self.restart_undo is not None:
+        if action == "back" and (self.restart_undo is not None or self.edit_undo is not None):
             return True
         if action in ("back", "restart"):
             return None if dbg.at_start else True
@@ -281,7 +292,7 @@ class NNStepApp(Opening, Runs, App):
         if dbg is None:
             return (None, bool(self.busy), footer_tier(self.term_width))
         return (dbg.at_start, dbg.at_end, bool(self.busy), self.playing, footer_tier(self.term_width), id(dbg),
-                self.restart_undo is not None)
+                self.restart_undo is not None, self.edit_undo is not None)
 
     def update_bindings(self) -> None:
         """Refresh the footer only when a key's enabled state can have changed (the
@@ -301,6 +312,7 @@ class NNStepApp(Opening, Runs, App):
         self.message = message
         self.message_short = short
         self.restart_undo = None
+        self.edit_undo = None
         self.refresh_panes()
 
     def action_step(self) -> None:
@@ -313,6 +325,8 @@ class NNStepApp(Opening, Runs, App):
             return
         if self.restart_undo is not None:  # right after a restart: back to where it was
             self.goto(self.restart_undo, "returning")
+        elif self.edit_undo is not None:  # right after a what-if edit: undo it
+            self.undo_edit()
         else:
             self.dbg.back()  # type: ignore[union-attr]
             self.moved()
@@ -470,6 +484,116 @@ class NNStepApp(Opening, Runs, App):
             self._job.cancel()
         self.stop_playing()
         self.exit()
+
+    # -- what-if edits, watches, sessions (issue #14) -------------------------------
+
+    def action_edit(self, name: str = "") -> None:
+        """``=``: the what-if dialog, the name suggested by the selected op."""
+        if not self.allowed("edit"):
+            return
+        dbg = self.dbg
+        assert dbg is not None
+        self.stop_playing()
+        name = name or suggested_name(dbg, dbg.ops[self.shown_op] if dbg.ops else None)
+        before = dbg.values()
+        self.push_screen(EditScreen(dbg, name), lambda made: self.edited(made, before))
+
+    def palette_edit(self, name: str, text: str) -> None:
+        """The palette's ``set NAME = FORMULA``: the edit at once, or its error as a toast."""
+        if not self.allowed("edit"):
+            self.bell()
+            return
+        dbg = self.dbg
+        assert dbg is not None
+        self.stop_playing()
+        before = dbg.values()
+        try:
+            made = dbg.edit(name, text)
+        except NNStepError as exc:
+            self.notify(visible(exc.reason), title="Cannot set", severity="error", timeout=6, markup=False)
+            return
+        self.edited(made, before)
+
+    def edited(self, made: Edit | None, before: dict[str, float | None]) -> None:
+        """After an edit: every pane follows, the values it changed show before → now,
+        and p right after undoes it."""
+        dbg = self.dbg
+        if made is None or dbg is None:
+            return
+        count = len(dbg.edits)
+        message = f"set {made.name} = {made.text} · p undoes"
+        self.moved(message, f"set {made.name} · p undoes")
+        self.query_one(ValuesView).show_edit(before)
+        self.edit_undo = made
+        self.update_bindings()
+        self.notify(f"{made.name}: {num(made.old)} → {num(made.value)} ({count} edit{'s' * (count != 1)})",
+                    title="What if", timeout=3, markup=False)
+
+    def undo_edit(self) -> None:
+        dbg = self.dbg
+        made = self.edit_undo
+        self.edit_undo = None
+        if made is None or dbg is None or not dbg.edits or dbg.edits[-1] is not made:
+            return
+        before = dbg.values()
+        dbg.undo_edit()
+        self.moved(f"undid {made.name} = {made.text}", "edit undone")
+        self.query_one(ValuesView).show_edit(before)
+
+    def action_clear_edits(self) -> None:
+        if self.allowed("clear_edits") and self.dbg is not None and self.dbg.edits:
+            self.dbg.clear_edits()
+            self.moved("every what-if edit removed", "edits removed")
+
+    @property
+    def watch_texts(self) -> list[str]:
+        """The watch expressions (kept across restart and opening another scenario)."""
+        return self.query_one(ValuesView).watch_texts
+
+    def action_watches(self) -> None:
+        if not self.allowed("watches"):
+            return
+
+        def done(texts: list[str] | None) -> None:
+            if texts is not None:
+                self.query_one(ValuesView).set_watches(texts)
+
+        self.push_screen(WatchesScreen(self.dbg, self.watch_texts), done)  # type: ignore[arg-type]
+
+    def action_save_session(self) -> None:
+        """``ctrl+s``: save breakpoints, conditions, watches, edits and the position."""
+        if not self.allowed("save_session"):
+            return
+        from nnstep import session
+
+        dbg = self.dbg
+        assert dbg is not None
+        source = self.scenario_arg if not isinstance(self.scenario_arg, Scenario) else dbg.scenario.source
+        path = self.session_file or session.default_path(dbg.scenario, source)
+        try:
+            saved = session.save(session.session_of(dbg, session.scenario_ref(dbg.scenario, source, path),
+                                                    self.watch_texts), path)
+        except NNStepError as exc:
+            self.notify(visible(str(exc)), title="Session not saved", severity="error", timeout=8, markup=False)
+            return
+        self.session_file = saved
+        self.notify(visible(f"Session saved to {saved}"), title="Session", timeout=6, markup=False)
+
+    def use_session(self, dbg: Debugger, watches: list[str], path: str) -> None:
+        """Open on a restored session (``nnstep SCENARIO --session FILE``), before running."""
+        self.pending_session = (dbg, list(watches), path)
+
+    def open_session(self) -> None:
+        assert self.pending_session is not None
+        dbg, watches, path = self.pending_session
+        self.pending_session = None
+        self.session_file = Path(path)
+        self.query_one(ValuesView).watch_texts = watches
+        self.use_debugger(dbg, NetworkModel(dbg))
+        n = len(dbg.edits)
+        self.message = self.message_short = f"session {Path(path).name} restored" + (
+            f" ({n} edit{'s' * (n != 1)})" if n else "")
+        self.update_status()
 
     # ------------------------------------------------------------------ for tests
 

@@ -40,10 +40,14 @@ TITLES = {
     "toggle_values": "Show values / network (narrow screens)",
     "zoom": "Zoom the focused pane",
     "reload": "Reload the scenario file",
+    "edit": "Set a value (what if)…",
+    "watches": "Watch expressions…",
+    "save_session": "Save session",
 }
 EXTRA = (
     ("clear_breakpoints", "Clear all breakpoints", "Remove every breakpoint and condition"),
     ("toggle_heatmap", "Toggle network heat map", "Switch the network pane between the drawing and the heat map"),
+    ("clear_edits", "Remove all what-if edits", "Undo every edit: the run as the scenario file describes it"),
 )
 #: Copying and saving what is shown (tested in tests/test_tui_copy.py; no key).
 COPY = (
@@ -91,11 +95,28 @@ class NNStepCommands(Provider):
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
+        if (assignment := _assignment(query)) is not None:  # "set w1 = 0.5": the edit itself
+            name, text = assignment
+            title = f"Set {name} = {text}"
+            yield Hit(1.0, Content(title), partial(self.nn.palette_edit, name, text), text=title,
+                      help=_text("what if: from the start of this sample; p right after undoes it"))
         for source in (self._main(), self._more()):
             for title, callback, text in source:
                 score = matcher.match(title)
                 if score > 0:
                     yield Hit(score, highlight(matcher, title), callback, text=title, help=_text(text))
+
+
+def _assignment(query: str) -> tuple[str, str] | None:
+    """``set w1 = 0.5`` (or ``w1 = 0.5``) typed in the palette: (name, formula), else None."""
+    from .screens.edit import split_assignment
+
+    if "=" not in query:
+        return None
+    try:
+        return split_assignment(query)
+    except ValueError:
+        return None
 
 
 def _text(text: str) -> str:

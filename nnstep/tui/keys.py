@@ -32,7 +32,7 @@ KEYS: tuple[Key, ...] = (
         group="finish"),
     Key("c", "finish('continue')", "cont", "Continue to the next breakpoint, or the end of training", "c"),
     Key("space", "play", "play", "Play / pause: step automatically (stops at breakpoints)", "space", min_width=100),
-    Key("plus,equals_sign", "speed(1)", "faster", "Play faster", "+", footer=False),
+    Key("plus", "speed(1)", "faster", "Play faster", "+", footer=False),
     Key("minus", "speed(-1)", "slower", "Play slower", "-", footer=False),
     Key("b", "toggle_breakpoint", "break", "Toggle a breakpoint on the selected op", "b", min_width=100),
     Key("v", "toggle_values", "values", "Narrow screens: show the values pane instead of the network (and back)",
@@ -54,6 +54,13 @@ KEYS: tuple[Key, ...] = (
     Key("ctrl+r", "reload", "reload",
         "Reload the scenario file from disk: breakpoints kept, and the position where the program's shape is "
         "unchanged", "ctrl+r", footer=False),
+    # issue #14: what-if edits, watches, sessions
+    Key("equals_sign", "edit", "set", "What if: set a parameter, input, target or learn_rate (e.g. w5 * 2); "
+        "p right after undoes it", "=", footer=False),
+    Key("w", "watches", "watch", "Watch expressions, e.g. h1 * (1 - h1): their values after every op", "w",
+        footer=False),
+    Key("ctrl+s", "save_session", "save", "Save the session (breakpoints, conditions, watches, edits, place); "
+        "--session FILE restores it", "ctrl+s", footer=False),
 )
 
 PANE_KEYS: tuple[tuple[str, str], ...] = (

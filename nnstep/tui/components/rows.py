@@ -47,9 +47,13 @@ class RowList(ScrollView, inherit_bindings=False):
     def row_text(self, index: int, width: int) -> Text:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def row_at(self, y: int) -> int:
+        """The row shown on screen line ``y`` (a subclass may pin rows at the top)."""
+        return y + round(self.scroll_offset.y)
+
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
-        index = y + round(self.scroll_offset.y)
+        index = self.row_at(y)
         base = self.rich_style
         if not 0 <= index < len(self.rows) or width <= 0:
             return Strip.blank(width, base)
@@ -73,9 +77,8 @@ class RowList(ScrollView, inherit_bindings=False):
         if width <= 0 or not self._painted:
             self.refresh()
             return
-        top = round(self.scroll_offset.y)
         for y in range(height):
-            index = top + y
+            index = self.row_at(y)
             if 0 <= index < len(self.rows):
                 now = self._signature(index, width, self.row_text(index, max(width, self.virtual_width)))
             else:

@@ -68,6 +68,9 @@ def status_text(dbg: Debugger, width: int, extra: str = "", short_extra: str | N
         if show_op:
             parts.append(("op ", ops + (f" {op.name}" if op_name and op else ""), False))
         parts.append((loss_label, loss_text, True))
+        if dbg.edits:  # what-if edits (issue #14): this is not the file's run
+            parts.append(("", f"✎ {len(dbg.edits)} edit{'s' * (len(dbg.edits) != 1)}" if long
+                          else f"✎{len(dbg.edits)}", True))
         t = Text(no_wrap=True, overflow="ellipsis")
         for k, (label, value, bold) in enumerate(parts):
             if k:

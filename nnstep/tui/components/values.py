@@ -7,11 +7,13 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 
+from nnstep.text import visible
+
 from ..fmt import num
 from .rows import SCROLL_BINDINGS, RowList, style_of
 
 if TYPE_CHECKING:
-    from nnstep.debugger import Debugger
+    from nnstep.debugger import Debugger, Watch
 
 GROUPS = (
     ("inputs", "inputs (this sample)"),
@@ -51,12 +53,22 @@ class ValuesView(RowList, can_focus=True):
         self.old: dict[str, float] = {}
         self.name_w = 8  # the names' column: as wide as the longest name …
         self.group_w: dict[str, int] = {}  # … or, where that leaves too little room, of the name's group
+        #: watch expressions (``w``): kept here across restarts and scenarios, compiled per debugger
+        self.watch_texts: list[str] = []
+        self.watches: list[Watch | str] = []  # compiled, or why it cannot be for this program
+        #: right after a what-if edit: each name the edit changed, with its value before
+        self.diff: dict[str, float | None] = {}
 
     def load(self, dbg: Debugger | None) -> None:
         self.dbg = dbg
         rows: list[tuple[str, object]] = []
         self.row_of = {}
         self.group_w = {}
+        self.diff = {}
+        self._compile_watches()
+        if dbg is not None and self.watches:
+            rows.append(("heading", "watches (w)"))
+            rows.extend(("watch", i) for i in range(len(self.watches)))
         if dbg is not None:
             prog = dbg.program
             members = {
@@ -90,6 +102,7 @@ class ValuesView(RowList, can_focus=True):
         if self.dbg is None:
             return
         op = self.dbg.current_op
+        self.diff = {}
         self.changed = op.name if op is not None else ""
         self.old = self.dbg.old_parameters()
         if self.changed in self.row_of:
@@ -104,8 +117,12 @@ class ValuesView(RowList, can_focus=True):
             return Text(f"── {what} ".ljust(width, "─")[:width], style=style_of(self, "values--heading"))
         dbg = self.dbg
         assert dbg is not None
+        if kind == "watch":
+            return self._watch_text(int(what), width)  # type: ignore[call-overload]
         name = str(what)
         value = dbg.value(name)
+        if name in self.diff:  # what the edit changed: before → now
+            return self._diff_text(name, self.diff[name], value, width)
         need = VALUE_W * 2 + 3 if name in self.old else VALUE_W  # old → new, or one number
         name_w = min(self.name_w, max(self.group_w.get(name, 8), width - 2 - need))
         name_w = min(name_w, max(6, width - 14))
@@ -127,3 +144,94 @@ class ValuesView(RowList, can_focus=True):
         if name == self.changed:
             t.stylize(style_of(self, "values--changed"))
         return t
+
+    # -- what-if edits and watches (issue #14) ------------------------------------------
+
+    def show_edit(self, before: dict[str, float | None]) -> None:
+        """After a what-if edit: ``before`` is every value before it; the names whose value
+        changed show ``before → now`` (highlighted) until the next move."""
+        dbg = self.dbg
+        if dbg is None:
+            return
+        now = dbg.values()
+        self.diff = {n: v for n, v in before.items() if not _same(v, now.get(n))}
+        rows = [self.row_of[n] for n in self.diff if n in self.row_of]
+        if rows:
+            self.keep_row_in_view(min(rows))
+        self.refresh_rows()
+
+    @property
+    def pinned(self) -> int:
+        """Rows kept at the top while the rest scrolls: the watches and their heading."""
+        return len(self.watches) + 1 if self.watches and self.dbg is not None else 0
+
+    def row_at(self, y: int) -> int:
+        return y if y < self.pinned else y + round(self.scroll_offset.y)
+
+    def changed_names(self) -> list[str]:
+        """The names the last edit changed (shown as before → now)."""
+        return list(self.diff)
+
+    def set_watches(self, texts: list[str]) -> None:
+        self.watch_texts = list(texts)
+        self.load(self.dbg)
+        self.sync()
+
+    def _compile_watches(self) -> None:
+        from nnstep.errors import NNStepError
+
+        self.watches = []
+        if self.dbg is None:
+            return
+        for text in self.watch_texts:
+            try:
+                self.watches.append(self.dbg.watch(text))
+            except NNStepError as exc:
+                self.watches.append(exc.reason)
+
+    def watch_values(self) -> list[tuple[str, float | None | str]]:
+        """Each watch's text and value now: a number, None while a name it reads is not
+        computed yet, or why it cannot be computed for this program."""
+        dbg = self.dbg
+        out: list[tuple[str, float | None | str]] = []
+        for text, w in zip(self.watch_texts, self.watches):
+            if isinstance(w, str) or dbg is None:
+                out.append((text, w if isinstance(w, str) else None))
+            elif any(dbg.value(n) is None for n in w.reads):
+                out.append((w.text, None))
+            else:
+                out.append((w.text, dbg.watch_value(w)))
+        return out
+
+    def _watch_text(self, i: int, width: int) -> Text:
+        text, value = self.watch_values()[i]
+        t = Text(no_wrap=True, overflow="ellipsis")
+        if isinstance(value, str):
+            t.append(f" {visible(text)} ", style_of(self, "values--pending"))
+            t.append(f"✗ {value}", style_of(self, "values--nonfinite"))
+            return t
+        room = max(6, width - VALUE_W - 3)
+        shown = text if len(text) <= room else text[: room - 1] + "…"
+        t.append(f" {shown:<{min(room, max(self.name_w, len(shown)))}} ", style_of(self, "values--name"))
+        if value is not None and not math.isfinite(value):
+            t.append(num(value), style_of(self, "values--nonfinite"))
+        else:
+            t.append(num(value), None if value is not None else style_of(self, "values--pending"))
+        return t
+
+    def _diff_text(self, name: str, old: float | None, value: float | None, width: int) -> Text:
+        name_w = min(self.name_w, max(6, width - (VALUE_W * 2 + 5)))
+        t = Text(no_wrap=True)
+        t.append(f" {name:<{name_w}} ", style_of(self, "values--name"))
+        t.append(num(old))
+        t.append(" → ")
+        t.append(num(value), style_of(self, "values--new"))
+        t.stylize(style_of(self, "values--changed"))
+        return t
+
+
+def _same(a: float | None, b: float | None) -> bool:
+    """Equal values, nan equal to nan (an edit that leaves a nan is no change)."""
+    if a is None or b is None:
+        return a is b
+    return a == b or (math.isnan(a) and math.isnan(b))
