@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from .debugger import Debugger
+from .predict import predictions, text_lines, to_json
 from .scenario import Scenario, load_scenario
 from .text import csv_cell, markdown_cell, visible
 from .train import train
@@ -140,7 +141,8 @@ def train_report(scenario: Scenario | str | None = None, *, epochs: int | None =
             sep = ", "
 
         params = _run(dbg, n, write)
-        out.write('], "parameters": ' + _json({k: _json_value(v) for k, v in params.items()}) + "}\n")
+        out.write('], "parameters": ' + _json({k: _json_value(v) for k, v in params.items()})
+                  + ', "predictions": ' + _json(to_json(predictions(dbg.program, list(params.values())))) + "}\n")
         return
     width = len(str(n))
 
@@ -149,6 +151,10 @@ def train_report(scenario: Scenario | str | None = None, *, epochs: int | None =
         out.flush()
 
     params = _run(dbg, n, line)
+    if n:  # what the trained network says, before its parameters
+        out.write(f"predictions after epoch {n}:\n")
+        for text in text_lines(predictions(dbg.program, list(params.values())), dbg.program.targets):
+            out.write(text + "\n")
     out.write("parameters:\n" if n else "parameters (initial, before any epoch):\n")
     for k, v in params.items():
         out.write(f"  {visible(k)} = {format_value(v)}\n")
