@@ -46,8 +46,29 @@ def outputs(program: Program, params: Sequence[float], X: np.ndarray | Sequence[
     return _by_ops(program, p, X)
 
 
-def _by_ops(program: Program, p: np.ndarray, X: np.ndarray) -> np.ndarray:
-    names = output_names(program)
+def neuron_values(program: Program, params: Sequence[float],
+                  X: np.ndarray | Sequence[Sequence[float]]) -> dict[str, np.ndarray]:
+    """Every neuron's output (one value per row of ``X``) under ``params``: what the
+    forward pass computes for each, the same numbers as :func:`outputs`."""
+    sc = program.scenario
+    X = np.asarray(X, dtype=float).reshape(-1, len(program.inputs))
+    if len(X) > MAX_ROWS:
+        raise NNStepError(f"predict: {len(X):,} input rows; at most {MAX_ROWS:,} at once")
+    names = [n for layer in sc.layers for n in layer.neurons]
+    if not names:
+        return {}
+    p = np.asarray(params, dtype=float)
+    if VectorNetwork.supports(program) and len(X):
+        with np.errstate(all="ignore"):
+            acts = VectorNetwork(program).forward(p, X)[1][1:]
+        return {n: a.reshape(len(X), -1)[:, k] for layer, a in zip(sc.layers, acts)
+                for k, n in enumerate(layer.neurons)}
+    got = _by_ops(program, p, X, tuple(names))
+    return {n: got[:, k] for k, n in enumerate(names)}
+
+
+def _by_ops(program: Program, p: np.ndarray, X: np.ndarray, names: tuple[str, ...] | None = None) -> np.ndarray:
+    names = names or output_names(program)
     slot = program.slot
     outs = [slot[n] for n in names]
     ins = [slot[n] for n in program.inputs]
