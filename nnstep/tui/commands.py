@@ -39,6 +39,8 @@ TITLES = {
     "interrupt": "Interrupt the running command",
     "toggle_values": "Show values / network (narrow screens)",
     "zoom": "Zoom the focused pane",
+    "show_view('predictions')": "Show predictions and accuracy (or the network)",
+    "show_view('health')": "Show network health: saturated, dead, vanishing (or the network)",
 }
 EXTRA = (
     ("clear_breakpoints", "Clear all breakpoints", "Remove every breakpoint and condition"),

@@ -51,6 +51,12 @@ KEYS: tuple[Key, ...] = (
         "z", footer=False),
     # the run bar says "esc stops" while a run goes on
     Key("escape", "interrupt", "interrupt", "Interrupt a long run", "esc", footer=False),
+    Key("y", "show_view('predictions')", "predict",
+        "Predictions: every sample's prediction, loss and right/wrong, the accuracy; i there adds a new input "
+        "(y again: the network)", "y", footer=False),
+    Key("h", "show_view('health')", "health",
+        "Health: saturated and dead neurons, mean |∂L/∂w| per layer and its ratio (h again: the network)", "h",
+        footer=False),
 )
 
 PANE_KEYS: tuple[tuple[str, str], ...] = (
