@@ -232,7 +232,7 @@ def predict_new(program: Program, params: Sequence[float], X: Sequence[Sequence[
     rows = []
     for i, (x, out) in enumerate(zip(X, got)):
         predicted, _, _ = _classes(kind, outs, out, None)
-        rows.append(Prediction(names[i] if names else f"input #{i + 1}", tuple(x), tuple(out),
+        rows.append(Prediction(names[i] if names else "", tuple(x), tuple(out),
                                predicted=predicted))
     return rows
 
