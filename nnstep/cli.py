@@ -279,9 +279,8 @@ def _compare(ns: argparse.Namespace) -> int:
 def _predict(ns: argparse.Namespace) -> int:
     """``nnstep predict``: train, then the samples' predictions and the new inputs'."""
     from .errors import NNStepError
-    from .predict import predict_report
     from .scenario import load_scenario
-    from .trace import seed_note
+    from .trace import predict_report, seed_note
 
     sc = load_scenario(ns.scenario)
     note = seed_note(sc, ns.seed)

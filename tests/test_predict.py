@@ -18,11 +18,10 @@ from nnstep.predict import (
     outputs,
     parse_input,
     predict_new,
-    predict_report,
     predictions,
     rule,
-    trained,
 )
+from nnstep.trace import predict_report, trained
 from nnstep.train import train
 
 BUNDLED = ["note-network", "xor", "relu-softmax", "iris", "circuit"]
