@@ -800,6 +800,8 @@ PALETTE_CASES = {
     "Clear all breakpoints": lambda app: not app.dbg.breakpoints and not app.dbg.conditions,
     "Toggle network heat map": lambda app: app.query_one(NetworkView).compact,
     "Zoom the focused pane": lambda app: app.screen.maximized is app.query_one(ProgramView),
+    "Show predictions and accuracy (or the network)": lambda app: app.slot == "predictions",
+    "Show network health: saturated, dead, vanishing (or the network)": lambda app: app.slot == "health",
 }
 
 

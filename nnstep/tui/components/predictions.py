@@ -54,10 +54,12 @@ def columns(table: Predictions, targets: tuple[str, ...]) -> list[str]:
     """The table's column heads, by its rule."""
     head = ["sample", *table.inputs]
     if table.rule == THRESHOLD:
-        return [*head, "target", *table.outputs, "class", "loss", ""]
-    if table.rule == SOFTMAX:
-        return [*head, "target", "class", "p(class)", "loss", ""]
-    return [*head, *targets, *table.outputs, "loss"]
+        head += ["target", *table.outputs, "class", "loss", ""]
+    elif table.rule == SOFTMAX:
+        head += ["target", "class", "p(class)", "loss", ""]
+    else:
+        head += [*targets, *table.outputs, "loss"]
+    return [visible(h) for h in head]
 
 
 def cells(table: Predictions, number: str, row: Prediction) -> list[str]:
