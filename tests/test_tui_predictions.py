@@ -73,7 +73,7 @@ async def test_y_shows_the_predictions_and_they_follow_training():
         assert "parameters at epoch 1, sample 1, op 40" in view.plain()
         # y again: the network
         await pilot.press("y")
-        assert app.slot == NETWORK
+        assert app.slot == NETWORK and app.focused is not view
 
 
 async def test_trained_to_the_end_alice_to_diana_come_out_right():
@@ -96,7 +96,7 @@ async def test_i_predicts_a_new_input_and_explains_a_wrong_one():
         await pilot.press("y")
         view = app.query_one(PredictionsView)
         await computed(app, pilot, view)
-        view.focus()
+        assert app.focused is view  # shown: focused, so i acts at once
         await pilot.press("i")
         await pilot.pause()
         assert isinstance(app.screen, NewInputScreen)

@@ -19,6 +19,10 @@ class ComputedView(RowList, can_focus=True):
         self._job: Job | None = None
         self.pending = False  # a computation is running in the background
 
+    def on_show(self) -> None:
+        """Shown in the slot: focused, so that its keys (and z, zoom) act on it at once."""
+        self.focus()
+
     def compute(self, work: Callable[[], Any], cheap: bool) -> None:
         """Run ``work()`` and pass its result (or error) to :meth:`show_result`."""
         if self._job is not None:
