@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-COMMANDS = ("list", "check", "trace", "train", "compare", "serve")
+COMMANDS = ("list", "check", "trace", "train", "compare", "serve", "predict")
 
 DESCRIPTION = """\
 A step debugger for neural-network training: backpropagation one scalar
@@ -21,6 +21,7 @@ operation at a time, each value next to the formula SymPy derived for it.
   nnstep check FILE...         validate scenario files
   nnstep trace [SCENARIO]      print the executed ops with values and formulas
   nnstep train [SCENARIO]      train headlessly; print the loss after every epoch
+  nnstep predict [SCENARIO]    train, then print each sample's prediction (and new inputs')
 
 SCENARIO is a path to a .toml file or the name of a bundled scenario.
 Run 'nnstep COMMAND --help' for a command's options."""
@@ -94,6 +95,18 @@ def _sub(command: str) -> _Parser:
         p.add_argument("--port", type=_port, default=8000, metavar="P", help="port (default 8000; 0: any free port)")
         p.add_argument("--sessions", type=_sessions, default=4, metavar="N",
                        help="at most N debuggers at once (default 4, at most 64)")
+    elif command == "predict":
+        p.description = ("Train without stepping, then print every sample's prediction, its loss and (for "
+                         "classification) whether it is right, the accuracy and mean loss, and the predictions "
+                         "for new inputs.")
+        p.add_argument("scenario", nargs="?", help="scenario file or bundled name (default: note-network)")
+        p.add_argument("--epochs", type=_epochs(0), metavar="N",
+                       help="epochs to train first (default: the scenario's); 0: the initial parameters")
+        p.add_argument("--seed", type=_seed, metavar="S", help="seed for parameters the scenario does not give")
+        p.add_argument("--input", action="append", default=[], metavar="NAME=VALUE,...",
+                       help="a new input to predict, every input named, e.g. x1=-7,x2=-3 (or x1=128-135); "
+                            "repeat for more")
+        p.add_argument("--format", choices=("text", "json", "csv"), default="text")
     return p
 
 
@@ -256,6 +269,8 @@ def _run(command: str, ns: argparse.Namespace) -> int:
         return 0
     if command == "compare":
         return _compare(ns)
+    if command == "predict":
+        return _predict(ns)
     if command == "serve":
         from .serve import serve
 
@@ -282,6 +297,23 @@ def _compare(ns: argparse.Namespace) -> int:
     else:
         sys.stdout.write(format_text(result))
     return 0 if result.agree else 1
+
+
+def _predict(ns: argparse.Namespace) -> int:
+    """``nnstep predict``: train, then the samples' predictions and the new inputs'."""
+    from .errors import NNStepError
+    from .scenario import load_scenario
+    from .trace import predict_report, seed_note
+
+    sc = load_scenario(ns.scenario)
+    note = seed_note(sc, ns.seed)
+    if note:
+        print(note, file=sys.stderr)
+    try:
+        predict_report(sc, epochs=ns.epochs, seed=ns.seed, inputs=ns.input, fmt=ns.format, out=sys.stdout)
+    except NNStepError as exc:
+        raise exc.located(file="nnstep predict") from None
+    return 0
 
 
 def _tui(ns: argparse.Namespace) -> int:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import csv
 import json
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
 from .debugger import Debugger
+from .errors import NNStepError
+from .predict import parse_input, predict_new, predictions, text_lines, to_json, write_csv
+from .program import Program
 from .scenario import Scenario, load_scenario
 from .text import csv_cell, markdown_cell, visible
 from .train import train
@@ -140,7 +143,8 @@ def train_report(scenario: Scenario | str | None = None, *, epochs: int | None =
             sep = ", "
 
         params = _run(dbg, n, write)
-        out.write('], "parameters": ' + _json({k: _json_value(v) for k, v in params.items()}) + "}\n")
+        out.write('], "parameters": ' + _json({k: _json_value(v) for k, v in params.items()})
+                  + ', "predictions": ' + _json(to_json(predictions(dbg.program, list(params.values())))) + "}\n")
         return
     width = len(str(n))
 
@@ -149,6 +153,10 @@ def train_report(scenario: Scenario | str | None = None, *, epochs: int | None =
         out.flush()
 
     params = _run(dbg, n, line)
+    if n:  # what the trained network says, before its parameters
+        out.write(f"predictions after epoch {n}:\n")
+        for text in text_lines(predictions(dbg.program, list(params.values())), dbg.program.targets):
+            out.write(text + "\n")
     out.write("parameters:\n" if n else "parameters (initial, before any epoch):\n")
     for k, v in params.items():
         out.write(f"  {visible(k)} = {format_value(v)}\n")
@@ -158,3 +166,39 @@ def _run(dbg: Debugger, epochs: int, on_epoch) -> dict[str, float]:
     if epochs == 0:
         return dict(zip(dbg.program.parameters, dbg.initial))
     return train(dbg.program, dbg.initial, epochs, on_epoch=on_epoch, keep_losses=False).parameters
+
+
+def trained(program: Program, initial: Sequence[float], epochs: int) -> list[float]:
+    """The parameters after ``epochs`` epochs of training from ``initial`` (0: ``initial``)."""
+    if epochs == 0:
+        return list(initial)
+    return list(train(program, initial, epochs, keep_losses=False).parameters.values())
+
+
+def predict_report(scenario: Scenario | str | None = None, *, epochs: int | None = None, seed: int | None = None,
+                   inputs: Sequence[str] = (),
+                   fmt: str = "text", out) -> None:
+    """``nnstep predict``: train ``epochs`` epochs (default: the scenario's), then write every
+    sample's prediction and those for ``inputs`` (``'x1=-7,x2=-3'`` each)."""
+    dbg = Debugger(_scenario(scenario), seed=seed, epochs=epochs)
+    program = dbg.program
+    rows = []
+    for k, text in enumerate(inputs):
+        try:
+            rows.append(parse_input(program, text))
+        except NNStepError as exc:
+            raise NNStepError(exc.reason, key=f"--input #{k + 1}") from None
+    n = dbg.epochs if epochs != 0 else 0
+    params = trained(program, dbg.initial, n)
+    table = predictions(program, params)
+    new = predict_new(program, params, rows)
+    if fmt == "json":
+        data = {"scenario": program.scenario.name, "epochs": n, **to_json(table, new)}
+        out.write(json.dumps(data, ensure_ascii=True) + "\n")
+    elif fmt == "csv":
+        write_csv(table, program.targets, new, out)
+    else:
+        out.write(f"predictions after {n} epoch{'' if n == 1 else 's'}:\n" if n
+                  else "predictions (initial parameters, before any epoch):\n")
+        for line in text_lines(table, program.targets, new):
+            out.write(line + "\n")

@@ -25,7 +25,7 @@ from nnstep import cli
 from nnstep.scenario import parse_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
-DOCS = [ROOT / "README.md", ROOT / "docs" / "scenarios.md"]
+DOCS = [ROOT / "README.md", ROOT / "docs" / "scenarios.md", ROOT / "docs" / "predictions.md"]
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.M | re.S)
 
 

@@ -807,6 +807,8 @@ PALETTE_CASES = {
     "Save session": lambda app: app.session_file is not None and app.session_file.is_file()
     and app.session_file.unlink() is None,
     "Remove all what-if edits": lambda app: not app.dbg.edits and app.dbg.t == 2,
+    "Show predictions and accuracy (or the network)": lambda app: app.slot == "predictions",
+    "Show network health: saturated, dead, vanishing (or the network)": lambda app: app.slot == "health",
 }
 
 

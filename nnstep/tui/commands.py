@@ -43,6 +43,8 @@ TITLES = {
     "edit": "Set a value (what if)…",
     "watches": "Watch expressions…",
     "save_session": "Save session",
+    "show_view('predictions')": "Show predictions and accuracy (or the network)",
+    "show_view('health')": "Show network health: saturated, dead, vanishing (or the network)",
 }
 EXTRA = (
     ("clear_breakpoints", "Clear all breakpoints", "Remove every breakpoint and condition"),

@@ -61,6 +61,12 @@ KEYS: tuple[Key, ...] = (
         footer=False),
     Key("ctrl+s", "save_session", "save", "Save the session (breakpoints, conditions, watches, edits, place); "
         "--session FILE restores it", "ctrl+s", footer=False),
+    Key("y", "show_view('predictions')", "predict",
+        "Predictions: every sample's prediction, loss and right/wrong, the accuracy; i there adds a new input "
+        "(y again: the network)", "y", footer=False),
+    Key("h", "show_view('health')", "health",
+        "Health: saturated and dead neurons, mean |∂L/∂w| per layer and its ratio (h again: the network)", "h",
+        footer=False),
 )
 
 PANE_KEYS: tuple[tuple[str, str], ...] = (
@@ -69,6 +75,7 @@ PANE_KEYS: tuple[tuple[str, str], ...] = (
     ("click", "select an op (its formula shows in the formula pane)"),
     ("ctrl+p", "command palette: every command, jump to op <name>, jump to sample <name>"),
     ("tab", "move focus between panes (↑ ↓ then scroll the formula and values panes)"),
+    ("i (predictions view)", "predict a new input: every input NAME=VALUE, e.g. x1=-7,x2=-3"),
 )
 
 

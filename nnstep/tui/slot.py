@@ -46,4 +46,10 @@ class SlotSpec:
 
 def slot_views() -> tuple[SlotSpec, ...]:
     """The registered views, in the order of their keys (imported here, at compose time)."""
-    return ()
+    from .components.health import HealthView
+    from .components.predictions import PredictionsView
+
+    return (
+        SlotSpec("predictions", "Predictions", lambda id: PredictionsView(id=id)),
+        SlotSpec("health", "Health", lambda id: HealthView(id=id)),
+    )

@@ -62,6 +62,16 @@ class Numbers:
 Row = tuple[str, Style | None]
 
 
+#: A neuron the health check flags (saturated, dead): its name.
+FLAGGED = Style(color="bright_white", bgcolor="red", bold=True)
+
+
+def flag_mark(flag: str, width: int) -> str:
+    """A flagged neuron's mark in ``width`` columns: ``!``, ``sat!`` or ``dead``."""
+    word = {"saturated": "sat!", "dead": "dead"}.get(flag, "!")
+    return word.ljust(width) if width >= len(word) else "!".ljust(width)
+
+
 def emphasis(scene: Scene, element: str) -> Style:
     """A node's name: reverse yellow when the current op writes it, yellow and
     underlined when it reads it, else bold."""
@@ -118,6 +128,11 @@ def texts(model: NetworkModel, scene: Scene, level: int, header: bool, number: N
             gstyle = Style(color=tint(g, gmax), bold=True) if g is not None else Style(color=FAINT)
             gtext = f"∂ {n(model.grad_name(u))}" if backward or g is not None else ""
             name = u if header else f"{u} {sym}"
+            flag = scene.flags.get(u)
+            if flag and not placeholder:  # health: marked in the activation's place, as wide as it
+                st = st if st in (WRITE, READ) else FLAGGED
+                if not header:
+                    name = f"{u} {flag_mark(flag, len(sym))}"
             if level == 3:
                 rows = [(name, st), (f"Σ {n(f'sum_{u}')}", None), (f"= {n(u)}", None), (gtext, gstyle)]
             elif level == 2:

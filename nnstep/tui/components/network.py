@@ -23,7 +23,7 @@ from textual.widget import Widget
 
 from ..fmt import short
 from .drawing import Layout, layout, paint
-from .labels import NINE_W, PRECISE_W, Numbers, emphasis
+from .labels import FLAGGED, NINE_W, PRECISE_W, Numbers, emphasis
 from .palette import HIGHLIGHT, tint
 from .scene import NetworkModel, Scene
 
@@ -69,6 +69,8 @@ def heatmap(model: NetworkModel, scene: Scene, width: int, height: int) -> list[
                     t.append("◆", Style(color=HIGHLIGHT, bold=True))
                 elif n in scene.reads:
                     t.append("◇", Style(color=HIGHLIGHT))
+                elif n in scene.flags:  # health: saturated or dead
+                    t.append("!", FLAGGED)
                 else:
                     t.append("█" if v is not None else "·", Style(color=tint(v, vmax)))
             out.append(t)
@@ -76,7 +78,8 @@ def heatmap(model: NetworkModel, scene: Scene, width: int, height: int) -> list[
             out.append(Text(" " * (label_w + 1) + f"… {len(names) - len(shown)} more", style="dim"))
 
     what = f"∂{model.loss}/∂node" if backward else "value"
-    out.append(Text(f"heat map ({what}; blue +, orange −; ◆ the op writes, ◇ it reads)", style="dim",
+    flagged = "; ! saturated or dead (h)" if scene.flags else ""
+    out.append(Text(f"heat map ({what}; blue +, orange −; ◆ the op writes, ◇ it reads{flagged})", style="dim",
                     no_wrap=True))
     if scene.op:
         writes = ", ".join(sorted(scene.writes)) or "nothing drawn"

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from .health import MARKS
+
 if TYPE_CHECKING:
     from nnstep.debugger import Debugger
     from nnstep.program import Op
@@ -22,6 +24,7 @@ class Scene:
     op: str = ""  # the current op's name
     writes: set[str] = field(default_factory=set)  # element ids the current op writes
     reads: set[str] = field(default_factory=set)  # element ids it reads
+    flags: dict[str, str] = field(default_factory=dict)  # health: neuron -> "saturated" / "dead" (nnstep.health)
 
 
 class NetworkModel:
@@ -97,6 +100,7 @@ class NetworkModel:
         op: Op | None = dbg.current_op
         values = {name: dbg.value(name) for name in self.slot}
         scene = Scene(dbg.phase, values, op.name if op is not None else "")
+        scene.flags = MARKS.of(dbg)
         if op is not None:
             own = self.element(op.name)
             if own:

@@ -10,6 +10,7 @@ from rich.text import Text
 from nnstep.text import visible
 
 from ..fmt import num
+from .health import MARK, MARKS
 from .rows import SCROLL_BINDINGS, RowList, style_of
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ class ValuesView(RowList, can_focus=True):
     gradients; the name the last op wrote is highlighted and kept in view."""
 
     COMPONENT_CLASSES = {"values--heading", "values--changed", "values--pending", "values--name", "values--new",
-                         "values--nonfinite"}
+                         "values--nonfinite", "values--flag"}
     DEFAULT_CSS = """
     ValuesView > .values--heading { color: $text-accent; text-style: bold; }
     ValuesView > .values--changed { background: $accent 40%; text-style: bold; }
@@ -41,6 +42,7 @@ class ValuesView(RowList, can_focus=True):
     ValuesView > .values--name { color: $text; }
     ValuesView > .values--new { color: $text-warning; text-style: bold; }
     ValuesView > .values--nonfinite { color: $text-error; text-style: bold reverse; }
+    ValuesView > .values--flag { color: $text-error; text-style: bold; }
     """
 
     BINDINGS = [*SCROLL_BINDINGS]
@@ -58,6 +60,7 @@ class ValuesView(RowList, can_focus=True):
         self.watches: list[Watch | str] = []  # compiled, or why it cannot be for this program
         #: right after a what-if edit: each name the edit changed, with its value before
         self.diff: dict[str, float | None] = {}
+        self.flags: dict[str, str] = {}  # health: neuron -> "saturated" / "dead"
 
     def load(self, dbg: Debugger | None) -> None:
         self.dbg = dbg
@@ -105,6 +108,7 @@ class ValuesView(RowList, can_focus=True):
         self.diff = {}
         self.changed = op.name if op is not None else ""
         self.old = self.dbg.old_parameters()
+        self.flags = MARKS.of(self.dbg)
         if self.changed in self.row_of:
             self.keep_row_in_view(self.row_of[self.changed])
         else:
@@ -141,6 +145,9 @@ class ValuesView(RowList, can_focus=True):
             t.append(num(value), style_of(self, "values--nonfinite"))
         else:
             t.append(num(value), None if value is not None else style_of(self, "values--pending"))
+        flag = self.flags.get(name)
+        if flag:  # health (nnstep.health): saturated on every sample, or a dead ReLU
+            t.append(f" {MARK[flag]}", style_of(self, "values--flag"))
         if name == self.changed:
             t.stylize(style_of(self, "values--changed"))
         return t

@@ -10,6 +10,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from nnstep.health import EPS, EXPLODING, VANISHING
+
 from ..keys import KEYS, PANE_KEYS
 
 PANES = (
@@ -28,6 +30,16 @@ PANES = (
     ("Values", "every named quantity; parameters show old → new once updated; the name the op wrote is "
                "highlighted."),
     ("Status", "scenario, epoch, sample, phase, op, this sample's loss and a sparkline of the epoch losses."),
+    ("Predictions", "y, in the network's place: every sample's inputs, target, the network's output under the "
+                    "parameters at this point, its loss and, for classification, the class and ✓ right / ✗ wrong; "
+                    "the accuracy and the mean loss (the epoch loss at these parameters). The rule is said: a "
+                    "softmax output predicts its largest output; one sigmoid output with 0/1 targets predicts 1 "
+                    "from 0.5 up; anything else is regression (loss only). i adds a new input (x1=-7,x2=-3)."),
+    ("Health", f"h, in the network's place; marks in the values pane and on the drawing. saturated: a sigmoid/tanh "
+               f"output within {EPS:g} of its bound on every sample, so its derivative is ~0 and it barely learns "
+               "(the drawing writes sat! or ! in place of the activation, the heat map !); dead: a ReLU whose "
+               f"output is 0 on every sample, it never learns; per layer the mean |∂L/∂w| and its ratio to the "
+               f"next layer's: vanishing below {VANISHING:g}, exploding above {EXPLODING:g} or not finite."),
 )
 
 
