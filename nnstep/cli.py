@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-COMMANDS = ("list", "check", "trace", "train", "compare", "serve")
+COMMANDS = ("list", "check", "trace", "train", "compare", "serve", "export")
 
 DESCRIPTION = """\
 A step debugger for neural-network training: backpropagation one scalar
@@ -21,6 +21,7 @@ operation at a time, each value next to the formula SymPy derived for it.
   nnstep check FILE...         validate scenario files
   nnstep trace [SCENARIO]      print the executed ops with values and formulas
   nnstep train [SCENARIO]      train headlessly; print the loss after every epoch
+  nnstep export [SCENARIO]     write one training step as a worked example (markdown, latex, html)
 
 SCENARIO is a path to a .toml file or the name of a bundled scenario.
 Run 'nnstep COMMAND --help' for a command's options."""
@@ -86,6 +87,16 @@ def _sub(command: str) -> _Parser:
         p.add_argument("--port", type=_port, default=8000, metavar="P", help="port (default 8000; 0: any free port)")
         p.add_argument("--sessions", type=_sessions, default=4, metavar="N",
                        help="at most N debuggers at once (default 4, at most 64)")
+    elif command == "export":
+        p.description = ("Write one training step as a worked example (a handout): the parameters, every op's "
+                         "formula, the same with the sample's numbers and its value, grouped by phase; then the "
+                         "loss before and after.")
+        p.add_argument("scenario", nargs="?", help="scenario file or bundled name (default: note-network)")
+        p.add_argument("--epoch", type=_epochs(1), default=1, metavar="E", help="the epoch, from 1 (default 1)")
+        p.add_argument("--sample", type=_positive, default=1, metavar="S", help="the sample, from 1 (default 1)")
+        p.add_argument("--seed", type=_seed, metavar="S", help="seed for parameters the scenario does not give")
+        p.add_argument("--format", choices=("markdown", "latex", "html"), default="markdown")
+        p.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default: standard output)")
     return p
 
 
@@ -233,6 +244,8 @@ def _run(command: str, ns: argparse.Namespace) -> int:
         return 0
     if command == "compare":
         return _compare(ns)
+    if command == "export":
+        return _export(ns)
     if command == "serve":
         from .serve import serve
 
@@ -259,6 +272,29 @@ def _compare(ns: argparse.Namespace) -> int:
     else:
         sys.stdout.write(format_text(result))
     return 0 if result.agree else 1
+
+
+def _export(ns: argparse.Namespace) -> int:
+    """``nnstep export``: the handout on stdout, or in ``-o FILE``."""
+    from .errors import NNStepError
+    from .export import export
+    from .scenario import load_scenario
+    from .trace import seed_note
+
+    sc = load_scenario(ns.scenario)
+    note = seed_note(sc, ns.seed)
+    if note:
+        print(note, file=sys.stderr)
+    text = export(sc, epoch=ns.epoch, sample=ns.sample, seed=ns.seed, fmt=ns.format)
+    if ns.output is None:
+        sys.stdout.write(text)
+        return 0
+    try:
+        with open(ns.output, "w", encoding="utf-8") as out:
+            out.write(text)
+    except OSError as err:
+        raise NNStepError(f"cannot write the handout: {err.strerror or err}", file=ns.output) from None
+    return 0
 
 
 def _tui(scenario: str | None) -> int:
