@@ -30,8 +30,8 @@ from .text import markdown_cell, visible
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-__all__ = ["FORMATS", "MAX_EXPORT_OPS", "ExportError", "OpRecord", "StepRecord", "collect", "export", "file_name",
-           "render"]
+__all__ = ["FORMATS", "MAX_EXPORT_OPS", "ExportCancelled", "ExportError", "OpRecord", "StepRecord", "collect",
+           "export", "file_name", "render"]
 
 FORMATS = ("markdown", "latex", "html")
 SUFFIX = {"markdown": ".md", "latex": ".tex", "html": ".html"}
@@ -46,6 +46,10 @@ HEADINGS = {"forward": "Forward pass", "loss": "Loss", "backward": "Backward pas
 
 class ExportError(NNStepError):
     """A handout that cannot be written: past the last epoch or sample, or too large."""
+
+
+class ExportCancelled(Exception):
+    """:func:`render` was asked to stop (its ``cancel()`` turned true)."""
 
 
 @dataclass(frozen=True)
@@ -171,13 +175,15 @@ class _Op:
     legend: str
 
 
-def _ops(step: StepRecord) -> list[_Op]:
+def _ops(step: StepRecord, cancel: Callable[[], bool] | None = None) -> list[_Op]:
     from .symbolic import Symbolic
     from .symbolic.worked import lhs_latex, numbers_latex
 
     sy = Symbolic(step.program)
     out = []
     for r in step.ops:
+        if cancel is not None and cancel():
+            raise ExportCancelled
         f = sy.formula(r.op)
         body = numbers_latex(sy, r.op, r.reads, lambda x: number_latex(x, DIGITS))
         lhs = lhs_latex(sy, r.op)
@@ -215,11 +221,12 @@ def _rows(step: StepRecord) -> list[tuple[str, str, str]]:
     ]
 
 
-def render(step: StepRecord, fmt: str = "markdown") -> str:
-    """The handout as Markdown, LaTeX or HTML."""
+def render(step: StepRecord, fmt: str = "markdown", *, cancel: Callable[[], bool] | None = None) -> str:
+    """The handout as Markdown, LaTeX or HTML; :class:`ExportCancelled` when ``cancel()``
+    (asked before each op's formulas) turns true."""
     if fmt not in FORMATS:
         raise ExportError(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}", key="--format")
-    return WRITERS[fmt](step, _ops(step))
+    return WRITERS[fmt](step, _ops(step, cancel))
 
 
 def _latex_name(name: str) -> str:

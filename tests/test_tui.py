@@ -800,6 +800,9 @@ PALETTE_CASES = {
     "Clear all breakpoints": lambda app: not app.dbg.breakpoints and not app.dbg.conditions,
     "Toggle network heat map": lambda app: app.query_one(NetworkView).compact,
     "Zoom the focused pane": lambda app: app.screen.maximized is app.query_one(ProgramView),
+    "Export this step…": lambda app: any(m.startswith("Handout saved to ") for m in (n.message for n in app._notifications)),
+    "Export this step as LaTeX…": lambda app: any(p.suffix == ".tex" for p in Path.cwd().iterdir()),
+    "Export this step as HTML…": lambda app: any(p.suffix == ".html" for p in Path.cwd().iterdir()),
 }
 
 
@@ -808,7 +811,8 @@ def test_every_palette_command_has_a_case():
 
 
 @pytest.mark.parametrize("title", sorted(PALETTE_CASES))
-async def test_palette_command(title):
+async def test_palette_command(title, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # what a command writes (a handout) goes here
     app = NNStepApp()
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)

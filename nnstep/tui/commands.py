@@ -39,10 +39,13 @@ TITLES = {
     "interrupt": "Interrupt the running command",
     "toggle_values": "Show values / network (narrow screens)",
     "zoom": "Zoom the focused pane",
+    "export('markdown')": "Export this step…",
 }
 EXTRA = (
     ("clear_breakpoints", "Clear all breakpoints", "Remove every breakpoint and condition"),
     ("toggle_heatmap", "Toggle network heat map", "Switch the network pane between the drawing and the heat map"),
+    ("export('latex')", "Export this step as LaTeX…", "The current sample's worked example as a LaTeX document"),
+    ("export('html')", "Export this step as HTML…", "The current sample's worked example as a web page (MathML)"),
 )
 
 

@@ -51,6 +51,8 @@ KEYS: tuple[Key, ...] = (
         "z", footer=False),
     # the run bar says "esc stops" while a run goes on
     Key("escape", "interrupt", "interrupt", "Interrupt a long run", "esc", footer=False),
+    Key("x", "export('markdown')", "export", "Export this step: the current sample's worked example (Markdown) "
+        "to the working directory", "x", footer=False),
 )
 
 PANE_KEYS: tuple[tuple[str, str], ...] = (
