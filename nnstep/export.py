@@ -165,6 +165,10 @@ def number_latex(x: float, digits: int | None = None) -> str:
 # --------------------------------------------------------------------------- rendering
 
 
+#: A numbers line's right-hand side that is one number (possibly in parentheses).
+_LONE_NUMBER = re.compile(r"(\\left\()?-?(\d+(\.\d+)?( \\times 10\^\{-?\d+\})?|\\infty|\\mathrm\{nan\})(\\right\))?")
+
+
 @dataclass(frozen=True)
 class _Op:
     number: int
@@ -189,7 +193,10 @@ def _ops(step: StepRecord, cancel: Callable[[], bool] | None = None) -> list[_Op
         lhs = lhs_latex(sy, r.op)
         sign = r"\leftarrow" if r.op.kind == "update" else "="
         value = number_latex(r.value)
-        line = f"{lhs} {sign} {value}" if body == value else f"{lhs} {sign} {body} = {value}"
+        if _LONE_NUMBER.fullmatch(body):  # y_pred = o1, d_f_d_q = z: the value, exact, once
+            line = f"{lhs} {sign} {value}"
+        else:
+            line = f"{lhs} {sign} {body} = {value}"
         out.append(_Op(r.op.index + 1, r.op.phase, r.op.code, f.latex, line, f.legend))
     return out
 

@@ -114,7 +114,7 @@ def test_the_numbers_put_into_formulas_are_the_inputs_values_to_six_digits():
     rows = step_rows(name, 1, 1)
     for (_, _, formula, numbers), row in zip(MD_OP.findall(md), rows):
         middle = numbers.split(r"\leftarrow ", 1)[1] if r"\leftarrow" in numbers else numbers.split(" = ", 1)[1]
-        middle = middle.rsplit(" = ", 1)[0]
+        middle = middle.rsplit(" = ", 1)[0] if " = " in middle else ""  # "lhs = value": no numbers put in
         while True:  # drop subscripts (w_{1}, \mathrm{sum}_{h_{1}})
             stripped = re.sub(r"_\{[^{}]*\}", "", middle)
             if stripped == middle:
@@ -125,6 +125,30 @@ def test_the_numbers_put_into_formulas_are_the_inputs_values_to_six_digits():
             assert token in known or token.lstrip("-") in constants, (row.name, token, numbers)
         known.add(f"{row.value:.6g}")
     assert r"\sigma\left(-2.97817\right)" in md  # one pair of parentheses around a negative argument
+
+
+@pytest.mark.parametrize("name", BUNDLED)
+def test_every_name_in_a_numbers_line_gets_its_number(name):
+    """The values collect() keeps for an op cover every name its shown formula has."""
+    from nnstep.symbolic import Symbolic
+
+    step = export.collect(Debugger(nnstep.load_scenario(name)))
+    sy = Symbolic(step.program)
+    for r in step.ops:
+        f = sy.formula(r.op)
+        if r.op.kind == "total":
+            names = {n for term in r.op.terms for n in term}
+        else:
+            names = {s.name for s in (f.shown if r.op.kind == "partial" else f.shown_definition).free_symbols}
+        assert names <= r.reads.keys() and all(r.reads[n] is not None for n in names), r.op.name
+
+
+def test_a_lone_number_is_written_once_exactly():
+    md = export.export("circuit")
+    assert r"$$\frac{\partial f}{\partial q} = -4.0$$" in md  # d_f_d_q = z
+    md = export.export("note-network")
+    ops = {m[1].replace("\\", ""): m[3] for m in MD_OP.findall(md)}
+    assert re.fullmatch(r"\\hat\{y\} = \d\.\d{10,}", ops["y_pred = o1"])
 
 
 def test_the_parameters_and_losses_before_and_after():
