@@ -385,8 +385,9 @@ def _mathml(tex: str, display: str = "inline") -> str:
 
 
 def h(text: object) -> str:
-    """File text for HTML: control and invisible characters made visible, then escaped."""
-    return html.escape(visible(str(text)), quote=True)
+    """File text for HTML: line breaks as spaces, control and invisible characters made
+    visible, then escaped."""
+    return html.escape(visible(str(text).replace("\n", " ")), quote=True)
 
 
 def _html(step: StepRecord, ops: list[_Op]) -> str:
