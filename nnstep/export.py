@@ -106,8 +106,11 @@ def collect(dbg: Debugger, epoch: int | None = None, sample: int | None = None) 
         before = dbg.parameters()
         records = []
         for op in dbg.ops:
-            reads = {n: dbg.value(n) for n in op.reads}
+            # read after the step (entering the sample loads its inputs), but the value the
+            # op overwrites (an update's old parameter) from before it
+            old = dbg.value(op.name) if op.name in op.reads else None
             dbg.step()
+            reads = {n: old if n == op.name else dbg.value(n) for n in op.reads}
             records.append(OpRecord(op, reads, _value(dbg, op.name)))
         after = dbg.parameters()
         data = {n: _value(dbg, n) for n in (*program.inputs, *program.targets)}
