@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-COMMANDS = ("list", "check", "trace", "train", "compare", "serve", "predict")
+COMMANDS = ("list", "check", "trace", "train", "compare", "serve", "predict", "export")
 
 DESCRIPTION = """\
 A step debugger for neural-network training: backpropagation one scalar
@@ -22,6 +22,7 @@ operation at a time, each value next to the formula SymPy derived for it.
   nnstep trace [SCENARIO]      print the executed ops with values and formulas
   nnstep train [SCENARIO]      train headlessly; print the loss after every epoch
   nnstep predict [SCENARIO]    train, then print each sample's prediction (and new inputs')
+  nnstep export [SCENARIO]     write one training step as a worked example (markdown, latex, html)
 
 SCENARIO is a path to a .toml file or the name of a bundled scenario.
 Run 'nnstep COMMAND --help' for a command's options."""
@@ -107,6 +108,16 @@ def _sub(command: str) -> _Parser:
                        help="a new input to predict, every input named, e.g. x1=-7,x2=-3 (or x1=128-135); "
                             "repeat for more")
         p.add_argument("--format", choices=("text", "json", "csv"), default="text")
+    elif command == "export":
+        p.description = ("Write one training step as a worked example (a handout): the parameters, every op's "
+                         "formula, the same with the sample's numbers and its value, grouped by phase; then the "
+                         "loss before and after.")
+        p.add_argument("scenario", nargs="?", help="scenario file or bundled name (default: note-network)")
+        p.add_argument("--epoch", type=_epochs(1), default=1, metavar="E", help="the epoch, from 1 (default 1)")
+        p.add_argument("--sample", type=_positive, default=1, metavar="S", help="the sample, from 1 (default 1)")
+        p.add_argument("--seed", type=_seed, metavar="S", help="seed for parameters the scenario does not give")
+        p.add_argument("--format", choices=("markdown", "latex", "html"), default="markdown")
+        p.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default: standard output)")
     return p
 
 
@@ -271,6 +282,8 @@ def _run(command: str, ns: argparse.Namespace) -> int:
         return _compare(ns)
     if command == "predict":
         return _predict(ns)
+    if command == "export":
+        return _export(ns)
     if command == "serve":
         from .serve import serve
 
@@ -313,6 +326,29 @@ def _predict(ns: argparse.Namespace) -> int:
         predict_report(sc, epochs=ns.epochs, seed=ns.seed, inputs=ns.input, fmt=ns.format, out=sys.stdout)
     except NNStepError as exc:
         raise exc.located(file="nnstep predict") from None
+    return 0
+
+
+def _export(ns: argparse.Namespace) -> int:
+    """``nnstep export``: the handout on stdout, or in ``-o FILE``."""
+    from .errors import NNStepError
+    from .export import export
+    from .scenario import load_scenario
+    from .trace import seed_note
+
+    sc = load_scenario(ns.scenario)
+    note = seed_note(sc, ns.seed)
+    if note:
+        print(note, file=sys.stderr)
+    text = export(sc, epoch=ns.epoch, sample=ns.sample, seed=ns.seed, fmt=ns.format)
+    if ns.output is None:
+        sys.stdout.write(text)
+        return 0
+    try:
+        with open(ns.output, "w", encoding="utf-8") as out:
+            out.write(text)
+    except OSError as err:
+        raise NNStepError(f"cannot write the handout: {err.strerror or err}", file=ns.output) from None
     return 0
 
 

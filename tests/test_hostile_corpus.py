@@ -47,6 +47,9 @@ COMMANDS = {
     "trace markdown": ("trace", ["--format", "markdown"]),
     "train": ("train", ["--epochs", "2"]),
     "train json": ("train", ["--epochs", "2", "--format", "json"]),
+    "export markdown": ("export", ["--format", "markdown"]),
+    "export latex": ("export", ["--format", "latex"]),
+    "export html": ("export", ["--format", "html"]),
 }
 
 # Runs every command on every file in one process (one start-up, one SymPy import),
@@ -154,3 +157,7 @@ def check_correct_runs(path: Path, out: dict[str, dict]) -> None:
     trained = json.loads(out["train json"]["out"])
     assert len(trained["losses"]) == 2 and list(trained["parameters"]) == list(program.parameters)
     assert all(f"{p} = " in out["train"]["out"] for p in program.parameters)
+    # the handout: every op, in each format
+    assert f"The step has {len(program.ops):,} ops" in out["export markdown"]["out"]
+    assert out["export latex"]["out"].count("\\paragraph{") == len(program.ops)
+    assert out["export html"]["out"].count('<div class="op">') == len(program.ops)

@@ -809,6 +809,9 @@ PALETTE_CASES = {
     "Remove all what-if edits": lambda app: not app.dbg.edits and app.dbg.t == 2,
     "Show predictions and accuracy (or the network)": lambda app: app.slot == "predictions",
     "Show network health: saturated, dead, vanishing (or the network)": lambda app: app.slot == "health",
+    "Export this step…": lambda app: any(m.startswith("Handout saved to ") for m in (n.message for n in app._notifications)),
+    "Export this step as LaTeX…": lambda app: any(p.suffix == ".tex" for p in Path.cwd().iterdir()),
+    "Export this step as HTML…": lambda app: any(p.suffix == ".html" for p in Path.cwd().iterdir()),
 }
 
 
@@ -817,7 +820,8 @@ def test_every_palette_command_has_a_case():
 
 
 @pytest.mark.parametrize("title", sorted(PALETTE_CASES))
-async def test_palette_command(title):
+async def test_palette_command(title, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # what a command writes (a handout) goes here
     app = NNStepApp()
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)

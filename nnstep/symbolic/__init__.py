@@ -11,6 +11,8 @@
   exact-number size guards;
 - :mod:`.derive`: SymPy's derivatives turned back into numeric trees and kernels
   (formula graphs and custom activations).
+- :mod:`.worked`: an op's formula with a sample's numbers in place of its names, as
+  LaTeX (for :mod:`nnstep.export`).
 
 The names below are imported from their modules on first use, so importing
 :mod:`nnstep.symbolic.views` (plain data) does not import SymPy.

@@ -41,6 +41,7 @@ from .components.network import NetworkModel, NetworkView
 from .components.program import ProgramView
 from .components.status import StatusBar, status_text
 from .components.values import ValuesView
+from .exporting import ExportDone, export_done, start_export
 from .fmt import num
 from .formulas import FormulaBook
 from .keys import bindings
@@ -60,6 +61,7 @@ NARROW = 100
 MOVES = {"step", "back", "finish", "play", "speed", "toggle_breakpoint", "conditions", "goto", "restart",
          "cycle_view", "clear_breakpoints", "toggle_heatmap"}
 MOVES |= {"edit", "watches", "save_session", "clear_edits"}  # issue #14: what-if edits, watches, sessions
+MOVES.add("export")  # writes the current step's handout (it steps the sample in a worker)
 
 
 class NNStepApp(Opening, Runs, App):
@@ -477,6 +479,15 @@ class NNStepApp(Opening, Runs, App):
         else:
             self.bell()
             self.notify("not available right now", timeout=2, markup=False)
+
+    def action_export(self, fmt: str = "markdown") -> None:
+        """``x``: the current sample's worked example in the working directory (:mod:`.exporting`)."""
+        if self.allowed("export"):
+            self.stop_playing()
+            start_export(self, fmt)
+
+    def on_export_done(self, message: ExportDone) -> None:
+        export_done(self, message)
 
     async def action_quit(self) -> None:
         self._cancel = True

@@ -45,6 +45,7 @@ TITLES = {
     "save_session": "Save session",
     "show_view('predictions')": "Show predictions and accuracy (or the network)",
     "show_view('health')": "Show network health: saturated, dead, vanishing (or the network)",
+    "export('markdown')": "Export this step…",
 }
 EXTRA = (
     ("clear_breakpoints", "Clear all breakpoints", "Remove every breakpoint and condition"),
@@ -58,6 +59,8 @@ COPY = (
     ("copy_formula('latex')", "Copy formula as LaTeX", "Copy the shown op's formula as LaTeX (OSC 52 clipboard)"),
     ("save_slot_svg", "Save the slot view as SVG",
      "Save an SVG of the network (or the view shown in its place), or of the zoomed pane, in the working directory"),
+    ("export('latex')", "Export this step as LaTeX…", "The current sample's worked example as a LaTeX document"),
+    ("export('html')", "Export this step as HTML…", "The current sample's worked example as a web page (MathML)"),
 )
 
 

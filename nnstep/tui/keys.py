@@ -67,6 +67,8 @@ KEYS: tuple[Key, ...] = (
     Key("h", "show_view('health')", "health",
         "Health: saturated and dead neurons, mean |∂L/∂w| per layer and its ratio (h again: the network)", "h",
         footer=False),
+    Key("x", "export('markdown')", "export", "Export this step: the current sample's worked example (Markdown) "
+        "to the working directory", "x", footer=False),
 )
 
 PANE_KEYS: tuple[tuple[str, str], ...] = (
