@@ -798,7 +798,7 @@ PALETTE_CASES = {
     "Interrupt the running command": lambda app: not app.busy,
     "Show values / network (narrow screens)": lambda app: True,
     "Clear all breakpoints": lambda app: not app.dbg.breakpoints and not app.dbg.conditions,
-    "Toggle network heat map": lambda app: app.query_one(NetworkView).compact,
+    "Network pane: circuit / table, drawing / heat map": lambda app: app.query_one(NetworkView).compact,
     "Zoom the focused pane": lambda app: app.screen.maximized is app.query_one(ProgramView),
 }
 

@@ -42,7 +42,8 @@ TITLES = {
 }
 EXTRA = (
     ("clear_breakpoints", "Clear all breakpoints", "Remove every breakpoint and condition"),
-    ("toggle_heatmap", "Toggle network heat map", "Switch the network pane between the drawing and the heat map"),
+    ("toggle_heatmap", "Network pane: circuit / table, drawing / heat map",
+     "Switch the network pane between a formula graph's circuit and its table, a network's drawing and its heat map"),
 )
 
 
