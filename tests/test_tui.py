@@ -800,6 +800,7 @@ PALETTE_CASES = {
     "Clear all breakpoints": lambda app: not app.dbg.breakpoints and not app.dbg.conditions,
     "Network pane: circuit / table, drawing / heat map": lambda app: app.query_one(NetworkView).compact,
     "Zoom the focused pane": lambda app: app.screen.maximized is app.query_one(ProgramView),
+    "Matrix view of the current layer (s = W·x + b, ∂L/∂W = δ·xᵀ)": lambda app: app.slot == "matrix",
 }
 
 

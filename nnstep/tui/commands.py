@@ -39,6 +39,7 @@ TITLES = {
     "interrupt": "Interrupt the running command",
     "toggle_values": "Show values / network (narrow screens)",
     "zoom": "Zoom the focused pane",
+    "show_view('matrix')": "Matrix view of the current layer (s = W·x + b, ∂L/∂W = δ·xᵀ)",
 }
 EXTRA = (
     ("clear_breakpoints", "Clear all breakpoints", "Remove every breakpoint and condition"),

@@ -51,6 +51,8 @@ KEYS: tuple[Key, ...] = (
         "z", footer=False),
     # the run bar says "esc stops" while a run goes on
     Key("escape", "interrupt", "interrupt", "Interrupt a long run", "esc", footer=False),
+    Key("m", "show_view('matrix')", "matrix", "Matrix view: the current op's layer as s = W·x + b, backward "
+        "∂L/∂W = δ·xᵀ (m again: the network)", "m", footer=False),
 )
 
 PANE_KEYS: tuple[tuple[str, str], ...] = (

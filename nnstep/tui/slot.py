@@ -46,4 +46,8 @@ class SlotSpec:
 
 def slot_views() -> tuple[SlotSpec, ...]:
     """The registered views, in the order of their keys (imported here, at compose time)."""
-    return ()
+    from .components.matrix import MatrixView
+
+    return (
+        SlotSpec("matrix", "Matrix form", lambda id: MatrixView(id=id)),
+    )
