@@ -8,6 +8,8 @@ from __future__ import annotations
 import math
 import re
 
+import pytest
+
 import nnstep
 from nnstep.matrix import layer_forms, layer_of
 from nnstep.tui.app import NNStepApp
@@ -41,15 +43,25 @@ def test_layer_forms_name_the_notes_quantities():
     assert layer_forms(nnstep.Debugger(nnstep.load_scenario("circuit")).program) == ()
 
 
-def test_delta_is_the_gradient_of_the_sum():
-    """δ = ∂L/∂b is ∂L/∂s, and each ∂L/∂W entry is δ·x (up to rounding)."""
-    dbg = nnstep.Debugger(nnstep.load_scenario("note-network"))
+@pytest.mark.parametrize("stem", ["note-network", "relu-softmax", "two-moons", "iris"])
+def test_delta_is_the_gradient_of_the_sum(stem):
+    """δ = ∂L/∂b is ∂L/∂s, and each ∂L/∂W entry is δ·x (up to rounding), softmax outputs too."""
+    dbg = nnstep.Debugger(nnstep.load_scenario(stem))
     dbg.finish_phase(), dbg.finish_phase(), dbg.finish_phase()
-    for form in layer_forms(dbg.program):
+    assert dbg.phase == "backward" and dbg.next_op.phase == "update"
+    forms = layer_forms(dbg.program)
+    assert {n for f in forms for n in f.names()} <= set(dbg.program.slot)
+    for form in forms:
         for i, row in enumerate(form.gradients):
             for j, g in enumerate(row):
                 assert math.isclose(dbg.value(g), dbg.value(form.deltas[i]) * dbg.value(form.inputs[j]),
                                     rel_tol=1e-12, abs_tol=1e-300)
+
+
+def test_a_layer_without_biases_has_no_delta():
+    dbg = nnstep.Debugger(nnstep.load_scenario("one-weight"))
+    (form,) = layer_forms(dbg.program)
+    assert form.biases == () and form.deltas == () and form.gradients == (("d_L_d_w1",),)
 
 
 def test_window_keeps_the_current_index():
@@ -101,7 +113,7 @@ async def test_every_op_of_a_sample_at_120x36():
                 seen.add(dbg.current_op.name)
             assert "\n…" not in text  # nothing elided: the note's network fits
         # the current entry was on screen at the forward sums, the gradients and the updates
-        assert {"sum_h1", "h1", "sum_o1", "d_L_d_w1", "d_L_d_w5", "d_L_d_b1", "w1", "w6"} <= seen
+        assert {"sum_h1", "h1", "sum_o1", "d_L_d_w1", "d_L_d_w5", "d_L_d_b1", "w1", "w6", "b1", "b3"} <= seen
         await pilot.press("m")
         assert app.slot == "network" and app.query_one(NetworkView).display
 
@@ -140,6 +152,17 @@ async def test_iris_elides_around_the_current_entry():
         before = len(view.cells)
         view, plain = check_entries(app)
         assert view.is_maximized and len(view.cells) >= before
+
+
+async def test_a_layer_without_biases_shows_its_gradients_alone():
+    app = NNStepApp("one-weight")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("m", "f", "f", "f")  # to the end of the backward phase
+        await pilot.pause()
+        view, plain = check_entries(app)
+        assert "∂L/∂W (δ = ∂L/∂s has no op of its own in a layer without biases)" in plain[0]
+        assert [n for _, _, n in view.cells] == ["d_L_d_w1"] and app.dbg.value("d_L_d_w1") is not None
 
 
 async def test_a_formula_graph_says_where_its_picture_is():

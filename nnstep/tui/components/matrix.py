@@ -101,9 +101,10 @@ def blocks(form: LayerForm, kind: str, rows: list[int | None], cols: list[int | 
                  Block("δ = ∂L/∂b", column(form.deltas, rows)), " · ",
                  Block("xᵀ", [[form.inputs[j] if j is not None else ELIDED for j in cols]], col_labels)],
                 "backward: ∂L/∂W = δ·xᵀ, δ = ∂L/∂s (the program's ∂L/∂b)")
-    return ([Block("W (now)", matrix(form.weights), col_labels, row_labels), "   ",
-             Block("∂L/∂W", matrix(form.gradients), col_labels)],
-            "update: W ← W − η·∂L/∂W")
+    out = [Block("W (now)", matrix(form.weights), col_labels, row_labels), "  ",
+           Block("b (now)", column(form.biases, rows)) if form.biases else None, "   ",
+           Block("∂L/∂W", matrix(form.gradients), col_labels)]
+    return [x for x in out if x], "update: W ← W − η·∂L/∂W" + (", b ← b − η·∂L/∂b" if form.biases else "")
 
 
 def render_form(snap: Snapshot, width: int, height: int, cell_w: int) -> tuple[list[Text], list[tuple[int, int, str]]]:
@@ -152,7 +153,7 @@ def render_form(snap: Snapshot, width: int, height: int, cell_w: int) -> tuple[l
     if len(rows) < n_out or len(cols) < n_in or None in rows or None in cols:
         notes.append("… rows/columns left out around the current entry (z zooms)")
     if kind == "update":
-        notes.append("W: updated entries bold")
+        notes.append("updated entries bold")
     if notes:
         head.append(Text(" · ".join(notes), style="dim", no_wrap=True, overflow="ellipsis"))
     shift = len(head)
@@ -256,7 +257,7 @@ class MatrixView(Widget, can_focus=True):
         layer = layer_of(self._forms, op)
         form = self._forms[layer]
         values = {n: dbg.value(n) for n in form.names()}
-        updated = frozenset(n for row in form.weights for n in row
+        updated = frozenset(n for n in (*(w for row in form.weights for w in row), *form.biases)
                             if op is not None and op.phase == "update" and dbg.program.by_name[n].index <= op.index)
         self.snapshot = Snapshot(self._forms, layer, dbg.phase, op.name if op else "",
                                  frozenset(op.reads if op else ()), values, len(self._forms),
