@@ -14,7 +14,7 @@ import nnstep
 from nnstep.matrix import layer_forms, layer_of
 from nnstep.tui.app import NNStepApp
 from nnstep.tui.components.labels import WRITE
-from nnstep.tui.components.matrix import MatrixView, window
+from nnstep.tui.components.matrix import MatrixView, Snapshot, render_form, window
 from nnstep.tui.components.network import NetworkView
 from nnstep.tui.testing import run_async_tests, settle
 
@@ -152,6 +152,27 @@ async def test_iris_elides_around_the_current_entry():
         before = len(view.cells)
         view, plain = check_entries(app)
         assert view.is_maximized and len(view.cells) >= before
+
+
+@pytest.mark.parametrize("size", [(30, 8), (74, 15), (118, 33)])
+def test_every_size_and_op_of_iris_renders_true_entries(size):
+    """Pure rendering (no app) of iris's ops, every 7th, at three pane sizes: no failure,
+    the activations' and sums' entries on screen when current, every entry its name's value."""
+    dbg = nnstep.Debugger(nnstep.load_scenario("iris"))
+    forms = layer_forms(dbg.program)
+    for k in range(0, dbg.op_count, 7):
+        dbg.goto(k + 1)
+        op = dbg.current_op
+        layer = layer_of(forms, op)
+        values = {n: dbg.value(n) for n in forms[layer].names()}
+        snap = Snapshot(forms, layer, dbg.phase, op.name, frozenset(op.reads), values, len(forms), 0.1)
+        lines, cells = render_form(snap, *size, 8)
+        for y, x, name in cells:
+            token = lines[y].plain[x:].split()[0]
+            v = values[name]
+            assert (token == "·") if v is None else close(token, v), (name, token, v)
+        if op.kind in ("sum", "activation") and op.phase == "forward":
+            assert op.name in {n for _, _, n in cells}, (op.name, size)
 
 
 async def test_a_layer_without_biases_shows_its_gradients_alone():

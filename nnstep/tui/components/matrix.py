@@ -90,7 +90,7 @@ def blocks(form: LayerForm, kind: str, rows: list[int | None], cols: list[int | 
                      Block("x", column(form.inputs, cols)), " + " if form.biases else "",
                      Block("b", column(form.biases, rows)) if form.biases else None, " = ",
                      Block(f"s, {sym}(s)" if act else "s",
-                           [[form.sums[i], form.outputs[i]] if act else [form.sums[i]] if i is not None
+                           [([form.sums[i], form.outputs[i]] if act else [form.sums[i]]) if i is not None
                             else [ELIDED] * (1 + act) for i in rows])]
         return [x for x in out if x], f"forward: s = W·x{' + b' if form.biases else ''}, then {sym}(s)"
     if kind == "backward":
