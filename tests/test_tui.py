@@ -798,7 +798,7 @@ PALETTE_CASES = {
     "Interrupt the running command": lambda app: not app.busy,
     "Show values / network (narrow screens)": lambda app: True,
     "Clear all breakpoints": lambda app: not app.dbg.breakpoints and not app.dbg.conditions,
-    "Toggle network heat map": lambda app: app.query_one(NetworkView).compact,
+    "Network pane: circuit / table, drawing / heat map": lambda app: app.query_one(NetworkView).compact,
     "Zoom the focused pane": lambda app: app.screen.maximized is app.query_one(ProgramView),
     "Reload the scenario file": lambda app: app.dbg.t == 2 and app.message == "reloaded · position kept",
     # issue #14 (tests/test_tui_edits.py has the rest)
@@ -812,6 +812,7 @@ PALETTE_CASES = {
     "Export this step…": lambda app: any(m.startswith("Handout saved to ") for m in (n.message for n in app._notifications)),
     "Export this step as LaTeX…": lambda app: any(p.suffix == ".tex" for p in Path.cwd().iterdir()),
     "Export this step as HTML…": lambda app: any(p.suffix == ".html" for p in Path.cwd().iterdir()),
+    "Matrix view of the current layer (s = W·x + b, ∂L/∂W = δ·xᵀ)": lambda app: app.slot == "matrix",
 }
 
 

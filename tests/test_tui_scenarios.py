@@ -38,7 +38,7 @@ async def test_every_bundled_scenario_opens_steps_and_runs(stem):
         await pilot.press("e")
         await wait_idle(app, pilot, timeout=120)
         assert dbg.epochs_done >= 1 and dbg.t % (dbg.op_count * dbg.sample_count) == 0 or dbg.at_end
-        assert app.query_one(NetworkView).showing in ("drawing", "heat map", "formula graph")
+        assert app.query_one(NetworkView).showing in ("drawing", "heat map", "formula graph", "circuit")
 
 
 def diverging(tmp_path: Path) -> Path:

@@ -46,10 +46,12 @@ TITLES = {
     "show_view('predictions')": "Show predictions and accuracy (or the network)",
     "show_view('health')": "Show network health: saturated, dead, vanishing (or the network)",
     "export('markdown')": "Export this step…",
+    "show_view('matrix')": "Matrix view of the current layer (s = W·x + b, ∂L/∂W = δ·xᵀ)",
 }
 EXTRA = (
     ("clear_breakpoints", "Clear all breakpoints", "Remove every breakpoint and condition"),
-    ("toggle_heatmap", "Toggle network heat map", "Switch the network pane between the drawing and the heat map"),
+    ("toggle_heatmap", "Network pane: circuit / table, drawing / heat map",
+     "Switch the network pane between a formula graph's circuit and its table, a network's drawing and its heat map"),
     ("clear_edits", "Remove all what-if edits", "Undo every edit: the run as the scenario file describes it"),
 )
 #: Copying and saving what is shown (tested in tests/test_tui_copy.py; no key).

@@ -69,6 +69,8 @@ KEYS: tuple[Key, ...] = (
         footer=False),
     Key("x", "export('markdown')", "export", "Export this step: the current sample's worked example (Markdown) "
         "to the working directory", "x", footer=False),
+    Key("m", "show_view('matrix')", "matrix", "Matrix view: the current op's layer as s = W·x + b, backward "
+        "∂L/∂W = δ·xᵀ (m again: the network)", "m", footer=False),
 )
 
 PANE_KEYS: tuple[tuple[str, str], ...] = (

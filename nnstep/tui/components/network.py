@@ -22,6 +22,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from ..fmt import short
+from .circuit import circuit_lines
 from .drawing import Layout, layout, paint
 from .labels import FLAGGED, NINE_W, PRECISE_W, Numbers, emphasis
 from .palette import HIGHLIGHT, tint
@@ -108,7 +109,7 @@ def heatmap(model: NetworkModel, scene: Scene, width: int, height: int) -> list[
     return out[:height]
 
 
-def graph_view(model: NetworkModel, scene: Scene, width: int, height: int) -> list[Text]:
+def graph_view(model: NetworkModel, scene: Scene, width: int, height: int, why: str = "") -> list[Text]:
     """A formula graph: its inputs, parameters and formulas, each with its value
     and ∂output/∂name once the backward phase has computed it."""
     vals = scene.values
@@ -137,6 +138,8 @@ def graph_view(model: NetworkModel, scene: Scene, width: int, height: int) -> li
         row("parameter", p, p)
     for n, text in model.formulas.items():
         row("output" if n == loss else "formula", n, f"{n} = {text}")
+    if why:  # why the circuit is not drawn (it is the default picture of a graph)
+        out.insert(1, Text(why, style="dim", no_wrap=True, overflow="ellipsis"))
     return out[:height]
 
 
@@ -245,8 +248,10 @@ class NetworkView(Widget, can_focus=True):
         if self.model is None or self.scene is None:
             return []
         if self.model.form == "graph":
-            self._show_kind("formula graph")
-            return graph_view(self.model, self.scene, width, height)
+            drawn, why = (None, "") if self.compact else circuit_lines(self.model, self.scene, width, height)
+            why = f"{why}: z zooms the pane" if why else "the circuit: ctrl+p, network pane: circuit / table"
+            self._show_kind("circuit" if drawn is not None else "formula graph")
+            return drawn if drawn is not None else graph_view(self.model, self.scene, width, height, why)
         lay = None if self.compact else self._layout(width, height)
         got = None if lay is None else paint(self.model, self.scene, lay, width, height)
         self._show_kind("drawing" if got is not None else "heat map")

@@ -25,6 +25,7 @@ class Scene:
     writes: set[str] = field(default_factory=set)  # element ids the current op writes
     reads: set[str] = field(default_factory=set)  # element ids it reads
     flags: dict[str, str] = field(default_factory=dict)  # health: neuron -> "saturated" / "dead" (nnstep.health)
+    before: dict[str, float] = field(default_factory=dict)  # update phase: updated parameters' old values
 
 
 class NetworkModel:
@@ -34,6 +35,7 @@ class NetworkModel:
     def __init__(self, dbg: Debugger) -> None:
         sc = dbg.scenario
         prog = dbg.program
+        self.scenario = sc
         self.form = getattr(sc, "form", "layers")
         self.loss = prog.loss
         self.inputs = list(prog.inputs)
@@ -101,6 +103,9 @@ class NetworkModel:
         values = {name: dbg.value(name) for name in self.slot}
         scene = Scene(dbg.phase, values, op.name if op is not None else "")
         scene.flags = MARKS.of(dbg)
+        if op is not None and op.phase == "update":
+            old = dbg.old_parameters()
+            scene.before = {p: old[p] for p in self.parameter_order if self.by_name[p].index <= op.index}
         if op is not None:
             own = self.element(op.name)
             if own:
