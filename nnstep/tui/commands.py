@@ -53,6 +53,8 @@ EXTRA = (
     ("toggle_heatmap", "Network pane: circuit / table, drawing / heat map",
      "Switch the network pane between a formula graph's circuit and its table, a network's drawing and its heat map"),
     ("clear_edits", "Remove all what-if edits", "Undo every edit: the run as the scenario file describes it"),
+    ("export('latex')", "Export this step as LaTeX…", "The current sample's worked example as a LaTeX document"),
+    ("export('html')", "Export this step as HTML…", "The current sample's worked example as a web page (MathML)"),
 )
 #: Copying and saving what is shown (tested in tests/test_tui_copy.py; no key).
 COPY = (
@@ -61,8 +63,6 @@ COPY = (
     ("copy_formula('latex')", "Copy formula as LaTeX", "Copy the shown op's formula as LaTeX (OSC 52 clipboard)"),
     ("save_slot_svg", "Save the slot view as SVG",
      "Save an SVG of the network (or the view shown in its place), or of the zoomed pane, in the working directory"),
-    ("export('latex')", "Export this step as LaTeX…", "The current sample's worked example as a LaTeX document"),
-    ("export('html')", "Export this step as HTML…", "The current sample's worked example as a web page (MathML)"),
 )
 
 
