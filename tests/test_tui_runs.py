@@ -81,9 +81,9 @@ async def test_opening_at_start_runs_off_the_ui_thread_and_esc_abandons_it(monke
     gate = threading.Event()
     real = app_module.Debugger
 
-    def slow(scenario):
+    def slow(scenario, **kw):
         gate.wait(10)
-        return real(scenario)
+        return real(scenario, **kw)
 
     monkeypatch.setattr(app_module, "Debugger", slow)
     app = NNStepApp()

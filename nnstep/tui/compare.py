@@ -88,9 +88,9 @@ class CompareApp(NNStepApp):
         self.query_one("#top").mount(source, after="#program")
         super().on_mount()
 
-    def open_scenario(self, arg) -> bool:  # type: ignore[override]
+    def open_scenario(self, arg, **flags) -> bool:  # type: ignore[override]
         if arg is None or self.result.reference is None:
-            return super().open_scenario(arg)
+            return super().open_scenario(arg, **flags)
         # the reference is the learner's own small network: built here, at once
         dbg = Debugger(self.result.reference)
         self.use_debugger(dbg, NetworkModel(dbg))
