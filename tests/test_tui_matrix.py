@@ -16,7 +16,7 @@ from nnstep.tui.app import NNStepApp
 from nnstep.tui.components.labels import WRITE
 from nnstep.tui.components.matrix import MatrixView, Snapshot, render_form, window
 from nnstep.tui.components.network import NetworkView
-from nnstep.tui.testing import run_async_tests, settle
+from nnstep.tui.testing import run_async_tests, settle, wait_idle
 
 
 def close(shown: str, value: float) -> bool:
@@ -135,11 +135,11 @@ async def test_80x24_the_notes_layer_fits():
 async def test_iris_elides_around_the_current_entry():
     app = NNStepApp("iris")
     async with app.run_test(size=(120, 36)) as pilot:
-        await settle(app, pilot)
+        await wait_idle(app, pilot)  # not settle: the matrix needs no formulas (1,631 of them)
         dbg = app.dbg
         for name in ("sum_h2_9", "d_L_d_w200"):
             app.goto(dbg.program.by_name[name].index + 1)
-            await settle(app, pilot)
+            await wait_idle(app, pilot)
             if app.slot != "matrix":
                 await pilot.press("m")
             await pilot.pause()
