@@ -51,12 +51,14 @@ class ValuesView(RowList, can_focus=True):
         self.old: dict[str, float] = {}
         self.name_w = 8  # the names' column: as wide as the longest name …
         self.group_w: dict[str, int] = {}  # … or, where that leaves too little room, of the name's group
+        self.group_rows: dict[str, tuple[int, int]] = {}  # name -> its group's heading row and last row
 
     def load(self, dbg: Debugger | None) -> None:
         self.dbg = dbg
         rows: list[tuple[str, object]] = []
         self.row_of = {}
         self.group_w = {}
+        self.group_rows = {}
         if dbg is not None:
             prog = dbg.program
             members = {
@@ -78,8 +80,10 @@ class ValuesView(RowList, can_focus=True):
                     continue
                 rows.append(("heading", titles[key]))
                 width = max(len(n) for n in names)
+                span = (len(rows) - 1, len(rows) + len(names) - 1)
                 for n in names:
                     self.group_w[n] = width
+                    self.group_rows[n] = span
                     self.row_of[n] = len(rows)
                     rows.append(("name", n))
         self.name_w = max(self.group_w.values(), default=8)
@@ -93,10 +97,27 @@ class ValuesView(RowList, can_focus=True):
         self.changed = op.name if op is not None else ""
         self.old = self.dbg.old_parameters()
         if self.changed in self.row_of:
-            self.keep_row_in_view(self.row_of[self.changed])
+            self.keep_in_view(self.changed)
         else:
             self.scroll_to(y=0, animate=False, immediate=True)
         self.refresh_rows()
+
+    def keep_in_view(self, name: str) -> None:
+        """Scroll so that ``name``'s group shows from its heading, when the group fits the
+        pane (the updates, in an order other than the rows', then keep one view), else in
+        pages of the group a quarter of the pane from its edges (see
+        :meth:`~.rows.RowList.keep_row_in_view`): the position depends on the name alone
+        and changes a few times a sample."""
+        height = self.scrollable_content_region.height
+        if height <= 0:
+            return
+        first, _ = self.group_rows[name]
+        margin = height // 4
+        step = max(1, height - 2 * margin)
+        top = first + max(0, self.row_of[name] - first - margin) // step * step
+        top = max(0, min(top, round(self.max_scroll_y)))
+        if top != round(self.scroll_offset.y):
+            self.scroll_to(y=top, animate=False, immediate=True)
 
     def row_text(self, index: int, width: int) -> Text:
         kind, what = self.rows[index]
