@@ -52,7 +52,7 @@ async def test_resizes_lay_out_for_the_new_size_on_the_next_frame():
             assert "^p palette" in text, (width, text)
 
 
-@pytest.mark.parametrize("size", [(80, 24), (100, 30), (120, 36)])
+@pytest.mark.parametrize("size", [(80, 24), (100, 30), (120, 36), (200, 50)])
 async def test_footer_never_cuts_a_word_and_keeps_the_palette_and_help(size):
     app = NNStepApp()
     async with app.run_test(size=size) as pilot:
@@ -61,9 +61,23 @@ async def test_footer_never_cuts_a_word_and_keeps_the_palette_and_help(size):
         assert "^p palette" in text and "? help" in text, text
         assert "▏" not in text.replace("▏^p", ""), text  # no key squeezed under the palette
         footer = app.query_one(Footer)
+        line = text.splitlines()[0]
+        shown = set()
         for key in footer.query("FooterKey"):
             r = key.region
             assert r.width > 0 and r.right <= size[0], (key.key, r)
+            # the label as drawn in the key's own cells: its key and its whole description
+            label = line[r.x:r.right].strip().removeprefix("▏")  # the palette key's left edge
+            assert label == f"{key.key_display} {key.description}".strip(), (size, label)
+            shown.add(key.action)
+        for group in footer.query("FooterLabel"):  # a group's label (f s e: "finish"), whole too
+            r = group.region
+            assert r.right <= size[0] and line[r.x:r.right].strip() == str(group.render()).strip(), (size, r)
+        # keys others add with footer=False stay out of it; the footer's keys are all whole above
+        from nnstep.tui.keys import KEYS
+
+        assert not shown & {k.action for k in KEYS if not k.footer}, shown
+        assert {k.action for k in KEYS if k.footer and k.min_width <= size[0]} <= shown | {"toggle_values"}
         # v is offered only where it works
         offered = any(k.key == "v" for k in footer.query("FooterKey"))
         assert offered == (size[0] < 100)

@@ -320,7 +320,9 @@ class FormulaView(RowList, can_focus=True):
         if (w, h) != (self.virtual_width, self.virtual_size.height):
             self.virtual_width = w
             self.virtual_size = Size(w, h)
-        self.refresh()
+            self.refresh()
+        else:  # only the lines whose text or styles changed (the rest, the scrollbar and border stay)
+            self.refresh_rows()
         if reset:
             self.scroll_to(0, 0, animate=False, immediate=True)
 

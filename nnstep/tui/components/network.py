@@ -12,6 +12,7 @@ to draw in the pane gets a per-layer heat map instead.
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from collections.abc import Iterable
 
 from rich.segment import Segment
@@ -147,6 +148,18 @@ def _same(a: Text, b: Text) -> bool:
     return a.plain == b.plain and a.spans == b.spans and a.style == b.style
 
 
+#: How many drawings the pane keeps (per size and scene): stepping back and forth over
+#: positions seen a moment ago reuses them instead of painting again.
+MEMO = 128
+
+
+def scene_key(scene: Scene) -> tuple:
+    """A hashable key equal for two scenes exactly when they draw the same: floats by
+    their bits (``-0.0`` and ``0.0`` differ, every NaN is one key)."""
+    values = tuple(v.hex() if isinstance(v, float) else v for v in scene.values.values())
+    return (scene.phase, scene.op, tuple(scene.values), values, frozenset(scene.writes), frozenset(scene.reads))
+
+
 class NetworkView(Widget, can_focus=True):
     """The network pane (focusable, so it can be zoomed with z; zoomed, its numbers
     are shown at full precision where they fit).
@@ -172,12 +185,15 @@ class NetworkView(Widget, can_focus=True):
         self._lines: list[Text] = []
         self._strips: list[Strip] = []
         self._drawn_for: tuple | None = None  # (size, zoomed, scene, compact) the strips show
+        # (size, zoomed, model, scene_key, compact, base style) -> (lines, strips, kind, layout)
+        self._memo: OrderedDict[tuple, tuple[list[Text], list[Strip], str, Layout | None]] = OrderedDict()
 
     def set_model(self, model: NetworkModel | None) -> None:
         self.model = model
         self.scene = None
         self._layout_key = None
         self._drawn_for = None
+        self._memo.clear()
         self.refresh()
 
     def show(self, scene: Scene | None) -> None:
@@ -199,20 +215,35 @@ class NetworkView(Widget, can_focus=True):
         resized = self._drawn_for is None or self._drawn_for[:3] != what[:3]
         self._drawn_for = what
         old_lines = [] if resized else self._lines
-        self._lines = self.render_lines_text(width, height)[:height]
-        base = self.rich_style
-        strips = []
-        changed = []
-        for y, line in enumerate(self._lines):
-            if y < len(old_lines) and _same(old_lines[y], line):
-                strips.append(self._strips[y])
-                continue
-            changed.append(y)
-            line.no_wrap = True
-            line.overflow = "crop"
-            segments = [Segment(s.text, base + s.style if s.style else base)
-                        for s in line.render(self.app.console, end="") if s.text]
-            strips.append(Strip(segments).crop_extend(0, width, base))
+        base = self.visual_style.rich_style  # cached by Textual (self.rich_style is computed per call)
+        key = (width, height, self.precise, self.model, None if self.scene is None else scene_key(self.scene),
+               self.compact, base)
+        memo = self._memo.get(key)
+        if memo is not None:  # drawn before: the same lines and strips, nothing painted
+            self._memo.move_to_end(key)
+            lines, strips, kind, self.drawing_layout = memo
+            self._lines = list(lines)
+            if kind:
+                self._show_kind(kind)
+            changed = [y for y, line in enumerate(lines) if not (y < len(old_lines) and _same(old_lines[y], line))]
+        else:
+            self._lines = self.render_lines_text(width, height)[:height]
+            strips = []
+            changed = []
+            for y, line in enumerate(self._lines):
+                if y < len(old_lines) and _same(old_lines[y], line):
+                    strips.append(self._strips[y])
+                    continue
+                changed.append(y)
+                line.no_wrap = True
+                line.overflow = "crop"
+                segments = [Segment(s.text, base + s.style if s.style else base)
+                            for s in line.render(self.app.console, end="") if s.text]
+                strips.append(Strip(segments).crop_extend(0, width, base))
+            kind = self.showing if self.model is not None and self.scene is not None else ""
+            self._memo[key] = (list(self._lines), strips, kind, self.drawing_layout)
+            if len(self._memo) > MEMO:
+                self._memo.popitem(last=False)
         changed += range(len(strips), len(self._strips))  # rows no longer drawn
         self._strips = strips
         if resized:

@@ -54,8 +54,9 @@ class RowList(ScrollView, inherit_bindings=False):
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         index = self.row_at(y)
-        base = self.rich_style
+        base = self.visual_style.rich_style  # cached by Textual (self.rich_style is computed per call)
         if not 0 <= index < len(self.rows) or width <= 0:
+            self._painted[y] = None  # blank, as refresh_rows writes a row past the end
             return Strip.blank(width, base)
         x = round(self.scroll_offset.x) if self.virtual_width else 0
         text = self.row_text(index, max(width, self.virtual_width))

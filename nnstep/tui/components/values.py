@@ -61,6 +61,7 @@ class ValuesView(RowList, can_focus=True):
         #: right after a what-if edit: each name the edit changed, with its value before
         self.diff: dict[str, float | None] = {}
         self.flags: dict[str, str] = {}  # health: neuron -> "saturated" / "dead"
+        self.group_rows: dict[str, tuple[int, int]] = {}  # name -> its group's heading row and last row
 
     def load(self, dbg: Debugger | None) -> None:
         self.dbg = dbg
@@ -72,6 +73,7 @@ class ValuesView(RowList, can_focus=True):
         if dbg is not None and self.watches:
             rows.append(("heading", "watches (w)"))
             rows.extend(("watch", i) for i in range(len(self.watches)))
+        self.group_rows = {}
         if dbg is not None:
             prog = dbg.program
             members = {
@@ -93,8 +95,10 @@ class ValuesView(RowList, can_focus=True):
                     continue
                 rows.append(("heading", titles[key]))
                 width = max(len(n) for n in names)
+                span = (len(rows) - 1, len(rows) + len(names) - 1)
                 for n in names:
                     self.group_w[n] = width
+                    self.group_rows[n] = span
                     self.row_of[n] = len(rows)
                     rows.append(("name", n))
         self.name_w = max(self.group_w.values(), default=8)
@@ -110,10 +114,28 @@ class ValuesView(RowList, can_focus=True):
         self.old = self.dbg.old_parameters()
         self.flags = MARKS.of(self.dbg)
         if self.changed in self.row_of:
-            self.keep_row_in_view(self.row_of[self.changed])
+            self.keep_in_view(self.changed)
         else:
             self.scroll_to(y=0, animate=False, immediate=True)
         self.refresh_rows()
+
+    def keep_in_view(self, name: str) -> None:
+        """Scroll so that ``name``'s group shows from its heading, when the group fits the
+        pane (the updates, in an order other than the rows', then keep one view), else in
+        pages of the group a quarter of the pane from its edges (see
+        :meth:`~.rows.RowList.keep_row_in_view`): the position depends on the name alone
+        and changes a few times a sample."""
+        pinned = self.pinned  # the watches stay above the scrolled rows
+        height = self.scrollable_content_region.height - pinned
+        if height <= 0:
+            return
+        first, _ = self.group_rows[name]
+        margin = height // 4
+        step = max(1, height - 2 * margin)
+        top = first - pinned + max(0, self.row_of[name] - first - margin) // step * step
+        top = max(0, min(top, round(self.max_scroll_y)))
+        if top != round(self.scroll_offset.y):
+            self.scroll_to(y=top, animate=False, immediate=True)
 
     def row_text(self, index: int, width: int) -> Text:
         kind, what = self.rows[index]
