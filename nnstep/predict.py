@@ -60,3 +60,14 @@ def _by_ops(program: Program, p: np.ndarray, X: np.ndarray) -> np.ndarray:
         program.run(v, 0, last)
         result[r] = [v[s] for s in outs]
     return result
+
+
+def plane(program: Program, params: Sequence[float], xs: Sequence[float], ys: Sequence[float]) -> np.ndarray:
+    """The outputs over a grid of a two-input network's input plane: ``result[r, c]`` is the
+    output row for the inputs ``(xs[c], ys[r])`` (the decision boundary's picture)."""
+    xs, ys = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+    if len(program.inputs) != 2:
+        raise NNStepError(f"predict: the input plane needs exactly 2 inputs, not {len(program.inputs)}")
+    gx, gy = np.meshgrid(xs, ys)
+    out = outputs(program, params, np.column_stack([gx.ravel(), gy.ravel()]))
+    return out.reshape(len(ys), len(xs), -1)

@@ -458,6 +458,14 @@ class NNStepApp(Opening, Runs, App):
         self.stop_playing()
         self.exit()
 
+    def action_loss_log(self) -> None:
+        """Palette: the loss curve with a log-scale loss axis (again: linear); shows the curve."""
+        if self.dbg is None:
+            return
+        if self.slot != "loss":
+            self.action_show_view("loss")
+        self.query_one("#loss").action_toggle_log()  # type: ignore[attr-defined]
+
     # ------------------------------------------------------------------ for tests
 
     def pane_texts(self) -> dict[str, str]:

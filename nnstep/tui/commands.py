@@ -39,10 +39,13 @@ TITLES = {
     "interrupt": "Interrupt the running command",
     "toggle_values": "Show values / network (narrow screens)",
     "zoom": "Zoom the focused pane",
+    "show_view('loss')": "Loss curve",
+    "show_view('boundary')": "Decision boundary",
 }
 EXTRA = (
     ("clear_breakpoints", "Clear all breakpoints", "Remove every breakpoint and condition"),
     ("toggle_heatmap", "Toggle network heat map", "Switch the network pane between the drawing and the heat map"),
+    ("loss_log", "Loss curve: log scale", "Show the loss curve with its loss axis on a log scale (again: linear)"),
 )
 
 

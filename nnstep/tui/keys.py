@@ -51,6 +51,11 @@ KEYS: tuple[Key, ...] = (
         "z", footer=False),
     # the run bar says "esc stops" while a run goes on
     Key("escape", "interrupt", "interrupt", "Interrupt a long run", "esc", footer=False),
+    Key("l", "show_view('loss')", "loss", "Loss curve of the epochs so far instead of the network (l again: back)",
+        "l", footer=False),
+    Key("d", "show_view('boundary')", "boundary",
+        "Decision boundary: the two inputs' plane coloured by the prediction, with the samples (d again: back)",
+        "d", footer=False),
 )
 
 PANE_KEYS: tuple[tuple[str, str], ...] = (
@@ -59,6 +64,7 @@ PANE_KEYS: tuple[tuple[str, str], ...] = (
     ("click", "select an op (its formula shows in the formula pane)"),
     ("ctrl+p", "command palette: every command, jump to op <name>, jump to sample <name>"),
     ("tab", "move focus between panes (↑ ↓ then scroll the formula and values panes)"),
+    ("L", "loss curve (focused): log scale on / off"),
 )
 
 

@@ -57,15 +57,18 @@ def duration(seconds: float) -> str:
     return f"{seconds / 86400:.1f} days"
 
 
+def history_epochs(done: int) -> list[int]:
+    """The epochs (0-based) whose losses :func:`loss_history` gives after ``done`` completed
+    epochs: all of them, or :data:`SPARK_POINTS` evenly spaced ones (the first and last included)."""
+    if done <= SPARK_POINTS:
+        return list(range(done))
+    return sorted({round(i * (done - 1) / (SPARK_POINTS - 1)) for i in range(SPARK_POINTS)})
+
+
 def loss_history(dbg: Debugger) -> list[float]:
     """The losses of the completed epochs for the sparkline, thinned to
     :data:`SPARK_POINTS` evenly spaced epochs when there are more."""
-    done = dbg.epochs_done
-    if done <= SPARK_POINTS:
-        epochs: list[int] = list(range(done))
-    else:
-        epochs = sorted({round(i * (done - 1) / (SPARK_POINTS - 1)) for i in range(SPARK_POINTS)})
-    return [dbg.epoch_loss(e) for e in epochs]
+    return [dbg.epoch_loss(e) for e in history_epochs(dbg.epochs_done)]
 
 
 class RunProgress(Message):
@@ -97,6 +100,9 @@ class RunDone(Message):
 
 class Runs:
     """Finishing, going to, long runs and play: hosted by the app (``self`` is the app)."""
+
+    #: The last progress message of the run going on (or of the last run).
+    last_progress: RunProgress | None = None
 
     # -- finishing, going to -----------------------------------------------------
 
@@ -202,6 +208,7 @@ class Runs:
             if len(self._run_losses) > 2 * SPARK_POINTS:
                 self._run_losses = self._run_losses[::2]
         self.query_one(StatusBar).show(message.status, self._run_losses)
+        self.last_progress = message  # a view's sync_run may read the epoch count it belongs to
         if self.slot != NETWORK:
             view: SlotView = self.query_one(f"#{self.slot}")  # type: ignore[assignment]
             view.sync_run(self._run_losses, message.params)

@@ -46,4 +46,10 @@ class SlotSpec:
 
 def slot_views() -> tuple[SlotSpec, ...]:
     """The registered views, in the order of their keys (imported here, at compose time)."""
-    return ()
+    from .components.boundary import Boundary
+    from .components.losscurve import LossCurve
+
+    return (
+        SlotSpec("loss", "Loss curve", LossCurve),
+        SlotSpec("boundary", "Decision boundary", Boundary),
+    )

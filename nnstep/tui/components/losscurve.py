@@ -1,0 +1,120 @@
+"""The loss curve: the epoch losses so far, plotted with textual-plotext.
+
+Each point is a finished epoch's loss (the mean over the samples of each sample's
+loss, with the parameters after that epoch), the same numbers as the status bar's
+sparkline — at most :data:`nnstep.tui.runs.SPARK_POINTS` evenly spaced epochs,
+which the app has already computed, so drawing never replays training.  A vertical
+line marks where the debugger is (in epochs done: 1.5 is half way through epoch 2).
+``L`` (with the view focused) or the palette switches the loss axis to a log scale.
+While a long run goes on, the curve grows
+with the losses the run reports (at most five times a second).
+"""
+
+from __future__ import annotations
+
+import math
+
+from rich.text import Text
+from textual.app import RenderResult
+from textual.binding import Binding
+from textual_plotext import PlotextPlot
+
+from nnstep.debugger import Debugger
+
+from ..runs import SPARK_POINTS, history_epochs
+
+#: Points kept while a run goes on before every other one is dropped.
+RUN_POINTS = 2 * SPARK_POINTS
+
+
+class LossCurve(PlotextPlot, can_focus=True):
+    """The loss-curve view of the bottom-left slot (id ``loss``, key l)."""
+
+    ALLOW_MAXIMIZE = True
+    BINDINGS = [Binding("L", "toggle_log", "log scale", tooltip="Loss curve: log scale on / off")]
+
+    def __init__(self, id: str) -> None:
+        super().__init__(id=id)
+        self.log_scale = False
+        self.epochs: list[int] = []  # finished epochs, counted from 1
+        self.losses: list[float] = []  # their losses
+        self.now = 0.0  # where the debugger is, in epochs done (1.5: half way through epoch 2)
+        self.where = ""  # the same in words
+        self.per_epoch = 0  # ops per epoch
+        self._shown: tuple | None = None
+
+    # -- the SlotView protocol ---------------------------------------------------------
+
+    def sync(self, dbg: Debugger) -> None:
+        done = dbg.epochs_done
+        key = (id(dbg), done, dbg.t)
+        if key == self._shown:
+            return
+        self._shown = key
+        epochs = history_epochs(done)  # the app's status bar has asked for these already: cached
+        self.epochs = [e + 1 for e in epochs]
+        self.losses = [dbg.epoch_loss(e) for e in epochs]
+        self.per_epoch = dbg.op_count * dbg.sample_count
+        self.now = dbg.t / self.per_epoch
+        self.where = f"epoch {dbg.epoch + 1}/{dbg.epochs}, sample {dbg.sample_index + 1}"
+        self._update()
+
+    def sync_run(self, losses: list[float], params: dict[str, float]) -> None:
+        progress = getattr(self.app, "last_progress", None)
+        if progress is None or progress.loss is None or not self.per_epoch:
+            return
+        done = progress.done  # the run's last finished epoch, whose loss progress.loss is
+        if not self.epochs or done > self.epochs[-1]:
+            self.epochs.append(done)
+            self.losses.append(progress.loss)
+            if len(self.epochs) > RUN_POINTS:  # thin, keeping the last
+                keep = sorted(set(range(len(self.epochs) - 1, -1, -2)))
+                self.epochs = [self.epochs[i] for i in keep]
+                self.losses = [self.losses[i] for i in keep]
+        self.now = progress.t / self.per_epoch
+        self.where = f"running: {self.now:,.1f} epochs done"
+        self._shown = None  # the next sync redraws from the debugger
+        self._update()
+
+    # -- the log scale -----------------------------------------------------------------
+
+    def action_toggle_log(self) -> None:
+        self.log_scale = not self.log_scale
+        self._update()
+
+    # -- drawing -----------------------------------------------------------------------
+
+    def drawn(self) -> tuple[list[int], list[float], list[int]]:
+        """(epochs, losses) the plot draws — the finite ones, and on a log scale the
+        positive ones — and the epochs left out."""
+        keep = [i for i, v in enumerate(self.losses) if math.isfinite(v) and (v > 0 or not self.log_scale)]
+        kept = set(keep)
+        return ([self.epochs[i] for i in keep], [self.losses[i] for i in keep],
+                [e for i, e in enumerate(self.epochs) if i not in kept])
+
+    def _update(self) -> None:
+        epochs, losses, left_out = self.drawn()
+        parts = [f"│ now: {self.where}" if self.where else ""]
+        if losses:
+            parts.append(f"last {epochs[-1]}: {losses[-1]:.6g}")
+        if left_out:
+            parts.append(f"{len(left_out)} not drawn ({'not finite or ≤ 0' if self.log_scale else 'not finite'})")
+        parts.append("log scale (L)" if self.log_scale else "L: log scale")
+        self.border_subtitle = " · ".join(p for p in parts if p)
+        self.refresh()
+
+    def render(self) -> RenderResult:
+        epochs, losses, _ = self.drawn()
+        if not epochs:
+            if self.epochs:
+                return Text("No finished epoch has a loss that can be drawn here.")
+            return Text("No epoch has finished yet: the curve starts when epoch 1 is done (e finishes it).")
+        plt = self.plt
+        plt.clear_figure()
+        plt.plot(epochs, losses, marker="braille")
+        plt.xlim(1, max(self.now, epochs[-1], 2))
+        plt.vline(self.now, "orange")
+        plt.yscale("log" if self.log_scale else "linear")
+        plt.xlabel("epochs done")
+        plt.ylabel("loss")
+        return super().render()
