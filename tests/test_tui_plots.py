@@ -12,7 +12,8 @@ pytest.importorskip("textual")
 from nnstep.predict import outputs  # noqa: E402
 from nnstep.tui import NNStepApp  # noqa: E402
 from nnstep.tui.components import boundary as bd  # noqa: E402
-from nnstep.tui.runs import RunProgress, history_epochs  # noqa: E402
+from nnstep.tui.components.history import history_epochs  # noqa: E402
+from nnstep.tui.runs import RunProgress  # noqa: E402
 from nnstep.tui.slot import NETWORK  # noqa: E402
 from nnstep.tui.testing import run_async_tests, settle, wait_idle  # noqa: E402
 

@@ -19,6 +19,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from nnstep.debugger import Debugger, Stop
 from nnstep.text import visible
 
+from .components.history import SPARK_POINTS, history_epochs
 from .components.status import StatusBar, status_text
 from .slot import NETWORK, SlotView
 
@@ -26,8 +27,6 @@ from .slot import NETWORK, SlotView
 SYNC_LIMIT = 20_000
 #: Play speeds in ops per second.
 SPEEDS = (0.5, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096)
-#: The sparkline shows at most this many epoch losses (evenly spaced, the last included).
-SPARK_POINTS = 200
 STOP_TEXT = {
     "breakpoint": "breakpoint at {detail}",
     "condition": "condition true: {detail}",
@@ -55,14 +54,6 @@ def duration(seconds: float) -> str:
     if seconds < 48 * 3600:
         return f"{seconds / 3600:.1f} h"
     return f"{seconds / 86400:.1f} days"
-
-
-def history_epochs(done: int) -> list[int]:
-    """The epochs (0-based) whose losses :func:`loss_history` gives after ``done`` completed
-    epochs: all of them, or :data:`SPARK_POINTS` evenly spaced ones (the first and last included)."""
-    if done <= SPARK_POINTS:
-        return list(range(done))
-    return sorted({round(i * (done - 1) / (SPARK_POINTS - 1)) for i in range(SPARK_POINTS)})
 
 
 def loss_history(dbg: Debugger) -> list[float]:

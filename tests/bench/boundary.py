@@ -7,15 +7,15 @@ in a thread worker, never on the UI thread."""
 
 from __future__ import annotations
 
-from _common import machine, median_time
-
 from nnstep import Debugger
 from nnstep.tui.components import boundary as bd
+
+from _common import machine, median_time
 
 print(machine())
 for name in ("two-moons", "xor", "relu-softmax"):
     dbg = Debugger(name)
     program, params = dbg.program, tuple(dbg.parameters().values())
     classes = bd.classes_for(program)
-    t = median_time(lambda: bd.evaluate(program, params, classes, 200, 50))
+    t = median_time(lambda p=program, q=params, c=classes: bd.evaluate(p, q, c, 200, 50))
     print(f"{name:14s} evaluate 200x50 cells: {t * 1000:7.1f} ms (budget {bd.budget(program):,} points)")

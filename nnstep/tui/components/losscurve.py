@@ -2,7 +2,7 @@
 
 Each point is a finished epoch's loss (the mean over the samples of each sample's
 loss, with the parameters after that epoch), the same numbers as the status bar's
-sparkline — at most :data:`nnstep.tui.runs.SPARK_POINTS` evenly spaced epochs,
+sparkline — at most :data:`.history.SPARK_POINTS` evenly spaced epochs,
 which the app has already computed, so drawing never replays training.  A vertical
 line marks where the debugger is (in epochs done: 1.5 is half way through epoch 2).
 ``L`` (with the view focused) or the palette switches the loss axis to a log scale.
@@ -21,7 +21,7 @@ from textual_plotext import PlotextPlot
 
 from nnstep.debugger import Debugger
 
-from ..runs import SPARK_POINTS, history_epochs
+from .history import SPARK_POINTS, history_epochs
 
 #: Points kept while a run goes on before every other one is dropped.
 RUN_POINTS = 2 * SPARK_POINTS
