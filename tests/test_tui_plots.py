@@ -226,6 +226,39 @@ async def test_other_input_counts_say_why_there_is_no_boundary():
         assert view.picture is None
 
 
+async def test_opening_another_scenario_redraws_the_shown_view_for_it():
+    app = NNStepApp("xor")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("d")
+        await boundary_ready(app, pilot)
+        app.open_bundled("iris")  # while nothing is computing, and again while it may be
+        await wait_idle(app, pilot)
+        await settle(app, pilot)
+        view = await boundary_ready(app, pilot)
+        assert app.slot == "boundary" and view.picture is None and "has 4 inputs" in (view.reason or "")
+        app.open_bundled("relu-softmax")
+        await wait_idle(app, pilot)
+        await settle(app, pilot)
+        view = await boundary_ready(app, pilot)
+        assert view.program is app.dbg.program and view.reason is None
+        assert view.params == tuple(app.dbg.parameters().values())
+        assert view.picture.values.shape[-1] == 2  # hike, home
+
+
+async def test_zoom_redraws_the_boundary_at_the_new_size():
+    app = NNStepApp("xor")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("d")
+        view = await boundary_ready(app, pilot)
+        cols = view.picture.cols
+        view.focus()
+        await pilot.press("z")
+        view = await boundary_ready(app, pilot)
+        assert view.picture.cols > cols and (view.picture.cols, view.picture.rows) == view.plane_size()[1:]
+
+
 async def test_help_and_palette_list_the_views():
     from nnstep.tui.commands import TITLES
     from nnstep.tui.keys import KEYS

@@ -216,7 +216,7 @@ class Boundary(Widget, can_focus=True):
         self.picture: Picture | None = None
         self.params: tuple[float, ...] | None = None  # the parameters the picture shows (once ready)
         self.shown_key: tuple | None = None
-        self._wanted: tuple | None = None  # (params, cols, rows) last asked for
+        self._wanted: tuple | None = None  # (id(program), params, cols, rows) last asked for
         self._computing = False
         self._strips: dict[int, Strip] = {}
 
@@ -227,15 +227,17 @@ class Boundary(Widget, can_focus=True):
         self._ask(dbg.program, tuple(dbg.parameters().values()))
 
     def sync_run(self, losses: list[float], params: dict[str, float]) -> None:
-        if self.program is not None:
+        dbg = getattr(self.app, "dbg", None)  # its program (fixed) only: the debugger is moving
+        program = self.program if dbg is None else dbg.program
+        if program is not None:
             self.border_subtitle = "following the run"
-            self._ask(self.program, tuple(params.values()))
+            self._ask(program, tuple(params.values()))
 
     def on_resize(self) -> None:
         # a view is asked first while still hidden (no size): its first size starts the work
         if self.program is not None and self._wanted is not None:
             self._strips.clear()
-            self._ask(self.program, self._wanted[0])
+            self._ask(self.program, self._wanted[1])
 
     # -- evaluation --------------------------------------------------------------------
 
@@ -259,7 +261,7 @@ class Boundary(Widget, can_focus=True):
         if self.reason:
             return
         _, cols, rows = self.plane_size()
-        self._wanted = (params, cols, rows)
+        self._wanted = (id(program), params, cols, rows)
         if cols < 4 or rows < 2:
             self._strips.clear()
             self.refresh()
@@ -270,20 +272,20 @@ class Boundary(Widget, can_focus=True):
     def _start(self) -> None:
         assert self.program is not None and self.kinds is not None and self._wanted is not None
         self._computing = True
-        params, cols, rows = self._wanted
+        _, params, cols, rows = self._wanted
         self._compute(self.program, self.kinds, params, cols, rows)
 
     @work(thread=True, group="boundary", exit_on_error=False)
     def _compute(self, program: Program, classes: Classes, params: tuple[float, ...], cols: int, rows: int) -> None:
         picture = evaluate(program, params, classes, cols, rows)
         if not get_current_worker().is_cancelled:
-            self.post_message(BoundaryReady(picture, (params, cols, rows)))
+            self.post_message(BoundaryReady(picture, (id(program), params, cols, rows)))
 
     def on_boundary_ready(self, message: BoundaryReady) -> None:
         self._computing = False
-        if self.program is not None:
+        if self.program is not None and message.key[0] == id(self.program):  # not a scenario left since
             self.picture = message.picture
-            self.params = message.key[0]
+            self.params = message.key[1]
             self.shown_key = message.key
             self._strips.clear()
             self.refresh()

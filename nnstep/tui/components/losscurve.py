@@ -61,8 +61,10 @@ class LossCurve(PlotextPlot, can_focus=True):
 
     def sync_run(self, losses: list[float], params: dict[str, float]) -> None:
         progress = getattr(self.app, "last_progress", None)
-        if progress is None or progress.loss is None or not self.per_epoch:
+        dbg = getattr(self.app, "dbg", None)
+        if progress is None or progress.loss is None or dbg is None:
             return
+        self.per_epoch = dbg.op_count * dbg.sample_count  # fixed sizes: safe while it runs
         done = progress.done  # the run's last finished epoch, whose loss progress.loss is
         if not self.epochs or done > self.epochs[-1]:
             self.epochs.append(done)
