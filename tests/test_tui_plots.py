@@ -275,4 +275,19 @@ async def test_help_and_palette_list_the_views():
         assert "Loss curve of the epochs so far" in text and "Decision boundary: the two inputs" in text
 
 
+def test_snapshot_of_xor_learned(snap_compare):
+    """The boundary after XOR's 500 epochs: blue where the network says 1, orange where 0."""
+    pytest.importorskip("pytest_textual_snapshot")
+
+    async def run_before(pilot) -> None:
+        app = pilot.app
+        await settle(app, pilot)
+        app.dbg.goto(app.dbg.total)
+        app.refresh_panes()
+        await pilot.press("d")
+        await boundary_ready(app, pilot)
+
+    assert snap_compare(NNStepApp("xor"), terminal_size=(120, 36), run_before=run_before)
+
+
 run_async_tests(globals())
