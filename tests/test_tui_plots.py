@@ -66,7 +66,7 @@ async def test_l_shows_the_loss_curve_of_the_debuggers_epochs_and_l_again_the_ne
         text = "\n".join(pane_lines(app, "loss"))
         assert "epochs done" in text and "┤" in text  # plotext's axes
         assert f"last 3: {dbg.epoch_loss(2):.6g}" in str(view.border_subtitle)
-        assert f"now: epoch {dbg.epoch + 1}/500, sample 4" in str(view.border_subtitle)
+        assert f"now epoch {dbg.epoch + 1}/500 sample 4" in str(view.border_subtitle)
         await pilot.press("l")
         await pilot.pause()
         assert app.slot == NETWORK
@@ -115,7 +115,7 @@ async def test_log_scale_by_key_in_the_focused_view_and_by_palette():
         view.focus()
         await pilot.press("L")
         await pilot.pause()
-        assert view.log_scale and "log scale (L)" in str(view.border_subtitle)
+        assert view.log_scale and "log (L)" in str(view.border_subtitle)
         await pilot.press("l")  # back to the network …
         app.palette_action("loss_log")  # … the palette shows the curve and switches the scale
         await pilot.pause()

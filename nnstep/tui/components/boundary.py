@@ -223,15 +223,16 @@ class Boundary(Widget, can_focus=True):
     # -- the SlotView protocol ---------------------------------------------------------
 
     def sync(self, dbg: Debugger) -> None:
-        self.border_subtitle = f"epoch {dbg.epoch + 1} · sample {dbg.sample_index + 1} · the parameters now"
         self._ask(dbg.program, tuple(dbg.parameters().values()))
+        self.border_subtitle = "" if self.reason else (
+            f"epoch {dbg.epoch + 1} · sample {dbg.sample_index + 1} · the parameters now")
 
     def sync_run(self, losses: list[float], params: dict[str, float]) -> None:
         dbg = getattr(self.app, "dbg", None)  # its program (fixed) only: the debugger is moving
         program = self.program if dbg is None else dbg.program
         if program is not None:
-            self.border_subtitle = "following the run"
             self._ask(program, tuple(params.values()))
+            self.border_subtitle = "" if self.reason else "following the run"
 
     def on_resize(self) -> None:
         # a view is asked first while still hidden (no size): its first size starts the work

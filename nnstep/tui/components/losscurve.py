@@ -31,7 +31,7 @@ class LossCurve(PlotextPlot, can_focus=True):
     """The loss-curve view of the bottom-left slot (id ``loss``, key l)."""
 
     ALLOW_MAXIMIZE = True
-    BINDINGS = [Binding("L", "toggle_log", "log scale", tooltip="Loss curve: log scale on / off")]
+    BINDINGS = [Binding("L", "toggle_log", "log scale", show=False, tooltip="Loss curve: log scale on / off")]
 
     def __init__(self, id: str) -> None:
         super().__init__(id=id)
@@ -56,7 +56,7 @@ class LossCurve(PlotextPlot, can_focus=True):
         self.losses = [dbg.epoch_loss(e) for e in epochs]
         self.per_epoch = dbg.op_count * dbg.sample_count
         self.now = dbg.t / self.per_epoch
-        self.where = f"epoch {dbg.epoch + 1}/{dbg.epochs}, sample {dbg.sample_index + 1}"
+        self.where = f"epoch {dbg.epoch + 1}/{dbg.epochs} sample {dbg.sample_index + 1}"
         self._update()
 
     def sync_run(self, losses: list[float], params: dict[str, float]) -> None:
@@ -74,7 +74,7 @@ class LossCurve(PlotextPlot, can_focus=True):
                 self.epochs = [self.epochs[i] for i in keep]
                 self.losses = [self.losses[i] for i in keep]
         self.now = progress.t / self.per_epoch
-        self.where = f"running: {self.now:,.1f} epochs done"
+        self.where = f"{self.now:,.1f} epochs done"
         self._shown = None  # the next sync redraws from the debugger
         self._update()
 
@@ -96,12 +96,12 @@ class LossCurve(PlotextPlot, can_focus=True):
 
     def _update(self) -> None:
         epochs, losses, left_out = self.drawn()
-        parts = [f"│ now: {self.where}" if self.where else ""]
+        parts = [f"│ now {self.where}" if self.where else ""]
         if losses:
             parts.append(f"last {epochs[-1]}: {losses[-1]:.6g}")
         if left_out:
             parts.append(f"{len(left_out)} not drawn ({'not finite or ≤ 0' if self.log_scale else 'not finite'})")
-        parts.append("log scale (L)" if self.log_scale else "L: log scale")
+        parts.append("log (L)" if self.log_scale else "L: log")
         self.border_subtitle = " · ".join(p for p in parts if p)
         self.refresh()
 
@@ -114,7 +114,10 @@ class LossCurve(PlotextPlot, can_focus=True):
         plt = self.plt
         plt.clear_figure()
         plt.plot(epochs, losses, marker="braille")
-        plt.xlim(1, max(self.now, epochs[-1], 2))
+        right = max(self.now, epochs[-1], 2)
+        plt.xlim(1, right)
+        ticks = sorted({1 + round(i * (right - 1) / 4) for i in range(5)})  # whole epochs
+        plt.xticks(ticks, [f"{t:,}" for t in ticks])
         plt.vline(self.now, "orange")
         plt.yscale("log" if self.log_scale else "linear")
         plt.xlabel("epochs done")
