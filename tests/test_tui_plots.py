@@ -123,6 +123,28 @@ async def test_log_scale_by_key_in_the_focused_view_and_by_palette():
         assert app.slot == "loss" and not view.log_scale
 
 
+async def test_steps_within_an_epoch_do_not_plot_again_until_the_line_moves():
+    app = NNStepApp("note-network")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)
+        app.dbg.goto(100 * app.dbg.op_count * app.dbg.sample_count + 5)
+        app.refresh_panes()
+        await pilot.press("l")
+        await pilot.pause()
+        view = app.query_one("#loss")
+        builds = []
+        real = view.plt.build
+        view.plt.build = lambda: builds.append(1) or real()
+        for _ in range(10):
+            await pilot.press("n")
+            await pilot.pause()
+        assert view.now == pytest.approx(100 + 15 / (app.dbg.op_count * app.dbg.sample_count))
+        assert len(builds) == 0  # ten ops move the line by far less than half a cell
+        view.action_toggle_log()
+        await pilot.pause()
+        assert len(builds) == 1
+
+
 async def test_non_finite_losses_are_not_drawn_and_the_subtitle_says_so():
     app = NNStepApp("diverging")
     async with app.run_test(size=(120, 36)) as pilot:

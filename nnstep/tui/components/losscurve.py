@@ -42,6 +42,8 @@ class LossCurve(PlotextPlot, can_focus=True):
         self.where = ""  # the same in words
         self.per_epoch = 0  # ops per epoch
         self._shown: tuple | None = None
+        self._data = 0  # bumped when the points change
+        self._drawn: tuple[tuple, RenderResult] | None = None  # the last plot and what it showed
 
     # -- the SlotView protocol ---------------------------------------------------------
 
@@ -52,8 +54,10 @@ class LossCurve(PlotextPlot, can_focus=True):
             return
         self._shown = key
         epochs = history_epochs(done)  # the app's status bar has asked for these already: cached
-        self.epochs = [e + 1 for e in epochs]
-        self.losses = [dbg.epoch_loss(e) for e in epochs]
+        losses = [dbg.epoch_loss(e) for e in epochs]
+        if [e + 1 for e in epochs] != self.epochs or losses != self.losses:
+            self.epochs, self.losses = [e + 1 for e in epochs], losses
+            self._data += 1
         self.per_epoch = dbg.op_count * dbg.sample_count
         self.now = dbg.t / self.per_epoch
         self.where = f"epoch {dbg.epoch + 1}/{dbg.epochs} sample {dbg.sample_index + 1}"
@@ -73,6 +77,7 @@ class LossCurve(PlotextPlot, can_focus=True):
                 keep = sorted(set(range(len(self.epochs) - 1, -1, -2)))
                 self.epochs = [self.epochs[i] for i in keep]
                 self.losses = [self.losses[i] for i in keep]
+            self._data += 1
         self.now = progress.t / self.per_epoch
         self.where = f"{self.now:,.1f} epochs done"
         self._shown = None  # the next sync redraws from the debugger
@@ -111,10 +116,15 @@ class LossCurve(PlotextPlot, can_focus=True):
             if self.epochs:
                 return Text("No finished epoch has a loss that can be drawn here.")
             return Text("No epoch has finished yet: the curve starts when epoch 1 is done (e finishes it).")
+        right = max(self.now, epochs[-1], 2)
+        # a step moves the line a little: plot again only when it moves by half a cell (plotext is slow)
+        moved = round(self.now * 2 * self.size.width / max(epochs[-1], 2))  # in half cells, about
+        key = (self._data, self.log_scale, self.size, self.app.theme, moved)
+        if self._drawn is not None and self._drawn[0] == key:
+            return self._drawn[1]
         plt = self.plt
         plt.clear_figure()
         plt.plot(epochs, losses, marker="braille")
-        right = max(self.now, epochs[-1], 2)
         plt.xlim(1, right)
         ticks = sorted({1 + round(i * (right - 1) / 4) for i in range(5)})  # whole epochs
         plt.xticks(ticks, [f"{t:,}" for t in ticks])
@@ -122,4 +132,6 @@ class LossCurve(PlotextPlot, can_focus=True):
         plt.yscale("log" if self.log_scale else "linear")
         plt.xlabel("epochs done")
         plt.ylabel("loss")
-        return super().render()
+        result = super().render()
+        self._drawn = (key, result)
+        return result
