@@ -145,6 +145,32 @@ async def test_steps_within_an_epoch_do_not_plot_again_until_the_line_moves():
         assert len(builds) == 1
 
 
+async def test_per_sample_losses_are_each_samples_loss_with_the_parameters_now():
+    app = NNStepApp("two-moons")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("e", "e", "l", "n", "n")
+        view = app.query_one("#loss")
+        view.focus()
+        await pilot.press("S")
+        await pilot.pause()
+        dbg = app.dbg
+        params = list(dbg.parameters().values())
+        assert view.sample_losses == [dbg.program.sample_loss(params, i) for i in range(dbg.sample_count)]
+        assert "• 100 samples now" in str(view.border_subtitle)
+        await pilot.press("S")
+        await pilot.pause()
+        assert view.sample_losses == [] and "samples now" not in str(view.border_subtitle)
+    app = NNStepApp("iris")  # too many ops to compute after every step: says so
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("l")
+        view = app.query_one("#loss")
+        view.action_toggle_samples()
+        await pilot.pause()
+        assert view.sample_losses == [] and "more than 5,000 per step" in str(view.border_subtitle)
+
+
 async def test_non_finite_losses_are_not_drawn_and_the_subtitle_says_so():
     app = NNStepApp("diverging")
     async with app.run_test(size=(120, 36)) as pilot:

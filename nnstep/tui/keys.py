@@ -64,7 +64,7 @@ PANE_KEYS: tuple[tuple[str, str], ...] = (
     ("click", "select an op (its formula shows in the formula pane)"),
     ("ctrl+p", "command palette: every command, jump to op <name>, jump to sample <name>"),
     ("tab", "move focus between panes (↑ ↓ then scroll the formula and values panes)"),
-    ("L", "loss curve (focused): log scale on / off"),
+    ("L  S", "loss curve (focused): log scale on / off; each sample's loss now, as dots on the line"),
 )
 
 

@@ -5,7 +5,8 @@ loss, with the parameters after that epoch), the same numbers as the status bar'
 sparkline — at most :data:`.history.SPARK_POINTS` evenly spaced epochs,
 which the app has already computed, so drawing never replays training.  A vertical
 line marks where the debugger is (in epochs done: 1.5 is half way through epoch 2).
-``L`` (with the view focused) or the palette switches the loss axis to a log scale.
+``L`` (with the view focused) or the palette switches the loss axis to a log scale;
+``S`` adds each sample's loss with the parameters now, as dots on that line.
 While a long run goes on, the curve grows
 with the losses the run reports (at most five times a second).
 """
@@ -25,13 +26,20 @@ from .history import SPARK_POINTS, history_epochs
 
 #: Points kept while a run goes on before every other one is dropped.
 RUN_POINTS = 2 * SPARK_POINTS
+#: Per-sample losses are computed after a move only when that takes at most this many ops
+#: (samples x forward and loss ops): two-moons 2,000 (about 1 ms); not iris, 10,650 (about 0.1 s).
+PER_SAMPLE_OPS = 5_000
 
 
 class LossCurve(PlotextPlot, can_focus=True):
     """The loss-curve view of the bottom-left slot (id ``loss``, key l)."""
 
     ALLOW_MAXIMIZE = True
-    BINDINGS = [Binding("L", "toggle_log", "log scale", show=False, tooltip="Loss curve: log scale on / off")]
+    BINDINGS = [
+        Binding("L", "toggle_log", "log scale", show=False, tooltip="Loss curve: log scale on / off"),
+        Binding("S", "toggle_samples", "samples", show=False,
+                tooltip="Loss curve: each sample's loss with the parameters now, as dots on the line"),
+    ]
 
     def __init__(self, id: str) -> None:
         super().__init__(id=id)
@@ -43,16 +51,20 @@ class LossCurve(PlotextPlot, can_focus=True):
         self.per_epoch = 0  # ops per epoch
         self._shown: tuple | None = None
         self._data = 0  # bumped when the points change
+        self.per_sample = False  # show each sample's loss with the parameters now
+        self.sample_losses: list[float] = []  # … those losses (empty when not shown)
+        self.sample_note = ""  # why they are not shown, when asked for
         self._drawn: tuple[tuple, RenderResult] | None = None  # the last plot and what it showed
 
     # -- the SlotView protocol ---------------------------------------------------------
 
     def sync(self, dbg: Debugger) -> None:
         done = dbg.epochs_done
-        key = (id(dbg), done, dbg.t)
+        key = (id(dbg), done, dbg.t, self.per_sample)
         if key == self._shown:
             return
         self._shown = key
+        self._sample_losses(dbg)
         epochs = history_epochs(done)  # the app's status bar has asked for these already: cached
         losses = [dbg.epoch_loss(e) for e in epochs]
         if [e + 1 for e in epochs] != self.epochs or losses != self.losses:
@@ -80,6 +92,9 @@ class LossCurve(PlotextPlot, can_focus=True):
             self._data += 1
         self.now = progress.t / self.per_epoch
         self.where = f"{self.now:,.1f} epochs done"
+        if self.sample_losses:  # they belong to where the run started
+            self.sample_losses = []
+            self._data += 1
         self._shown = None  # the next sync redraws from the debugger
         self._update()
 
@@ -88,6 +103,32 @@ class LossCurve(PlotextPlot, can_focus=True):
     def action_toggle_log(self) -> None:
         self.log_scale = not self.log_scale
         self._update()
+
+    # -- per-sample losses -------------------------------------------------------------
+
+    def action_toggle_samples(self) -> None:
+        self.per_sample = not self.per_sample
+        dbg = getattr(self.app, "dbg", None)
+        if dbg is not None and not getattr(self.app, "busy", ""):
+            self.sync(dbg)
+        elif not self.per_sample:
+            self.sample_losses = []
+            self._data += 1
+            self._update()
+
+    def _sample_losses(self, dbg: Debugger) -> None:
+        before = self.sample_losses
+        self.sample_losses, self.sample_note = [], ""
+        if self.per_sample:
+            program = dbg.program
+            if dbg.sample_count * program.loss_end > PER_SAMPLE_OPS:
+                self.sample_note = (f"per-sample losses: {dbg.sample_count * program.loss_end:,} ops, "
+                                    f"more than {PER_SAMPLE_OPS:,} per step")
+            else:
+                params, v = list(dbg.parameters().values()), program.new_slots()
+                self.sample_losses = [program.sample_loss(params, i, v) for i in range(dbg.sample_count)]
+        if self.sample_losses != before:
+            self._data += 1
 
     # -- drawing -----------------------------------------------------------------------
 
@@ -106,6 +147,10 @@ class LossCurve(PlotextPlot, can_focus=True):
             parts.append(f"last {epochs[-1]}: {losses[-1]:.6g}")
         if left_out:
             parts.append(f"{len(left_out)} not drawn ({'not finite or ≤ 0' if self.log_scale else 'not finite'})")
+        if self.sample_losses:
+            parts.append(f"• {len(self.sample_losses)} samples now")
+        elif self.sample_note:
+            parts.append(self.sample_note)
         parts.append("log (L)" if self.log_scale else "L: log")
         self.border_subtitle = " · ".join(p for p in parts if p)
         self.refresh()
@@ -129,6 +174,9 @@ class LossCurve(PlotextPlot, can_focus=True):
         ticks = sorted({1 + round(i * (right - 1) / 4) for i in range(5)})  # whole epochs
         plt.xticks(ticks, [f"{t:,}" for t in ticks])
         plt.vline(self.now, "orange")
+        dots = [v for v in self.sample_losses if math.isfinite(v) and (v > 0 or not self.log_scale)]
+        if dots:
+            plt.scatter([self.now] * len(dots), dots, marker="•", color="cyan")
         plt.yscale("log" if self.log_scale else "linear")
         plt.xlabel("epochs done")
         plt.ylabel("loss")
