@@ -69,5 +69,6 @@ def plane(program: Program, params: Sequence[float], xs: Sequence[float], ys: Se
     if len(program.inputs) != 2:
         raise NNStepError(f"predict: the input plane needs exactly 2 inputs, not {len(program.inputs)}")
     gx, gy = np.meshgrid(xs, ys)
-    out = outputs(program, params, np.column_stack([gx.ravel(), gy.ravel()]))
+    with np.errstate(all="ignore"):  # parameters that overflowed give inf and nan, never a warning
+        out = outputs(program, params, np.column_stack([gx.ravel(), gy.ravel()]))
     return out.reshape(len(ys), len(xs), -1)

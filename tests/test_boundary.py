@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -124,3 +126,14 @@ def test_non_finite_outputs_get_their_own_class():
     values = np.array([[[0.2]], [[np.nan]], [[0.9]]])
     assert classes.of_values(values).tolist() == [[0], [-1], [1]]
     assert bd.colour(-1, 0) == bd.NOT_FINITE
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), 1e300])
+def test_overflowed_parameters_draw_without_a_warning(value):
+    dbg = Debugger("two-moons")
+    params = tuple(value for _ in dbg.program.parameters)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pic = bd.evaluate(dbg.program, params, bd.classes_for(dbg.program), 20, 5)
+    finite = np.isfinite(pic.values).all(axis=-1)
+    assert ((pic.classes == -1) == ~finite).all()

@@ -194,7 +194,9 @@ def why_not(program: Program) -> str | None:
 
 
 class BoundaryReady(Message):
-    def __init__(self, picture: Picture, key: tuple) -> None:
+    """The worker evaluated the plane (or says why it could not)."""
+
+    def __init__(self, picture: Picture | str, key: tuple) -> None:
         super().__init__()
         self.picture = picture
         self.key = key
@@ -218,6 +220,7 @@ class Boundary(Widget, can_focus=True):
         self.shown_key: tuple | None = None
         self._wanted: tuple | None = None  # (id(program), params, cols, rows) last asked for
         self._computing = False
+        self.failure = ""  # why the last evaluation failed
         self._strips: dict[int, Strip] = {}
 
     # -- the SlotView protocol ---------------------------------------------------------
@@ -278,14 +281,19 @@ class Boundary(Widget, can_focus=True):
 
     @work(thread=True, group="boundary", exit_on_error=False)
     def _compute(self, program: Program, classes: Classes, params: tuple[float, ...], cols: int, rows: int) -> None:
-        picture = evaluate(program, params, classes, cols, rows)
+        try:
+            picture: Picture | str = evaluate(program, params, classes, cols, rows)
+        except Exception as e:  # noqa: BLE001 - shown in the pane, never a traceback
+            picture = visible(f"The plane could not be evaluated: {e}")
         if not get_current_worker().is_cancelled:
             self.post_message(BoundaryReady(picture, (id(program), params, cols, rows)))
 
     def on_boundary_ready(self, message: BoundaryReady) -> None:
         self._computing = False
         if self.program is not None and message.key[0] == id(self.program):  # not a scenario left since
-            self.picture = message.picture
+            failed = isinstance(message.picture, str)
+            self.picture = None if isinstance(message.picture, str) else message.picture
+            self.failure = message.picture if failed else ""
             self.params = message.key[1]
             self.shown_key = message.key
             self._strips.clear()
@@ -333,7 +341,7 @@ class Boundary(Widget, can_focus=True):
         if cols < 4 or rows < 2:
             return Strip([Segment("too small here: z zooms" if y == 0 else "", base)])
         if pic is None:
-            return Strip([Segment("evaluating the plane…" if y == 0 else "", base)])
+            return Strip([Segment((self.failure or "evaluating the plane…") if y == 0 else "", base)])
         if y == 0:
             return self._legend()
         top, bottom, name = self._y_labels()
@@ -384,6 +392,8 @@ class Boundary(Widget, can_focus=True):
             labels = [f"target {name}" for name in classes.names]
         for cls, label in enumerate(labels):
             segs.append(Segment("  " + GLYPHS[cls % len(GLYPHS)] + " " + label, base))
+        if self.picture is not None and (self.picture.classes < 0).any():
+            segs += [Segment("  "), Segment("█", Style(color=NOT_FINITE)), Segment(" not finite", base)]
         return Strip(segs)
 
 
