@@ -365,3 +365,13 @@ def write_csv(table: Predictions, targets: Sequence[str], new: Sequence[Predicti
                                       _num(table.mean_loss), "", "",
                                       "" if right is None else f"{right} of {len(table.rows)}")])
 
+def plane(program: Program, params: Sequence[float], xs: Sequence[float], ys: Sequence[float]) -> np.ndarray:
+    """The outputs over a grid of a two-input network's input plane: ``result[r, c]`` is the
+    output row for the inputs ``(xs[c], ys[r])`` (the decision boundary's picture)."""
+    xs, ys = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+    if len(program.inputs) != 2:
+        raise NNStepError(f"predict: the input plane needs exactly 2 inputs, not {len(program.inputs)}")
+    gx, gy = np.meshgrid(xs, ys)
+    with np.errstate(all="ignore"):  # parameters that overflowed give inf and nan, never a warning
+        out = outputs(program, params, np.column_stack([gx.ravel(), gy.ravel()]))
+    return out.reshape(len(ys), len(xs), -1)

@@ -605,6 +605,13 @@ class NNStepApp(Opening, Runs, App):
         self.message = self.message_short = f"session {Path(path).name} restored" + (
             f" ({n} edit{'s' * (n != 1)})" if n else "")
         self.update_status()
+    def action_loss_log(self) -> None:
+        """Palette: the loss curve with a log-scale loss axis (again: linear); shows the curve."""
+        if self.dbg is None:
+            return
+        if self.slot != "loss":
+            self.action_show_view("loss")
+        self.query_one("#loss").action_toggle_log()  # type: ignore[attr-defined]
 
     # ------------------------------------------------------------------ for tests
 

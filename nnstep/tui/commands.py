@@ -47,6 +47,8 @@ TITLES = {
     "show_view('health')": "Show network health: saturated, dead, vanishing (or the network)",
     "export('markdown')": "Export this step…",
     "show_view('matrix')": "Matrix view of the current layer (s = W·x + b, ∂L/∂W = δ·xᵀ)",
+    "show_view('loss')": "Loss curve",
+    "show_view('boundary')": "Decision boundary",
 }
 EXTRA = (
     ("clear_breakpoints", "Clear all breakpoints", "Remove every breakpoint and condition"),
@@ -55,6 +57,7 @@ EXTRA = (
     ("clear_edits", "Remove all what-if edits", "Undo every edit: the run as the scenario file describes it"),
     ("export('latex')", "Export this step as LaTeX…", "The current sample's worked example as a LaTeX document"),
     ("export('html')", "Export this step as HTML…", "The current sample's worked example as a web page (MathML)"),
+    ("loss_log", "Loss curve: log scale", "Show the loss curve with its loss axis on a log scale (again: linear)"),
 )
 #: Copying and saving what is shown (tested in tests/test_tui_copy.py; no key).
 COPY = (

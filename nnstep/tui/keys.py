@@ -71,6 +71,11 @@ KEYS: tuple[Key, ...] = (
         "to the working directory", "x", footer=False),
     Key("m", "show_view('matrix')", "matrix", "Matrix view: the current op's layer as s = W·x + b, backward "
         "∂L/∂W = δ·xᵀ (m again: the network)", "m", footer=False),
+    Key("l", "show_view('loss')", "loss", "Loss curve of the epochs so far instead of the network (l again: back)",
+        "l", footer=False),
+    Key("d", "show_view('boundary')", "boundary",
+        "Decision boundary: the two inputs' plane coloured by the prediction, with the samples (d again: back)",
+        "d", footer=False),
 )
 
 PANE_KEYS: tuple[tuple[str, str], ...] = (
@@ -80,6 +85,7 @@ PANE_KEYS: tuple[tuple[str, str], ...] = (
     ("ctrl+p", "command palette: every command, jump to op <name>, jump to sample <name>"),
     ("tab", "move focus between panes (↑ ↓ then scroll the formula and values panes)"),
     ("i (predictions view)", "predict a new input: every input NAME=VALUE, e.g. x1=-7,x2=-3"),
+    ("L  S", "loss curve (focused): log scale on / off; each sample's loss now, as dots on the line"),
 )
 
 

@@ -19,6 +19,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from nnstep.debugger import Debugger, Stop
 from nnstep.text import visible
 
+from .components.history import SPARK_POINTS, history_epochs
 from .components.status import StatusBar, status_text
 from .slot import NETWORK, SlotView
 
@@ -26,8 +27,6 @@ from .slot import NETWORK, SlotView
 SYNC_LIMIT = 20_000
 #: Play speeds in ops per second.
 SPEEDS = (0.5, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096)
-#: The sparkline shows at most this many epoch losses (evenly spaced, the last included).
-SPARK_POINTS = 200
 STOP_TEXT = {
     "breakpoint": "breakpoint at {detail}",
     "condition": "condition true: {detail}",
@@ -60,12 +59,7 @@ def duration(seconds: float) -> str:
 def loss_history(dbg: Debugger) -> list[float]:
     """The losses of the completed epochs for the sparkline, thinned to
     :data:`SPARK_POINTS` evenly spaced epochs when there are more."""
-    done = dbg.epochs_done
-    if done <= SPARK_POINTS:
-        epochs: list[int] = list(range(done))
-    else:
-        epochs = sorted({round(i * (done - 1) / (SPARK_POINTS - 1)) for i in range(SPARK_POINTS)})
-    return [dbg.epoch_loss(e) for e in epochs]
+    return [dbg.epoch_loss(e) for e in history_epochs(dbg.epochs_done)]
 
 
 class RunProgress(Message):
@@ -97,6 +91,9 @@ class RunDone(Message):
 
 class Runs:
     """Finishing, going to, long runs and play: hosted by the app (``self`` is the app)."""
+
+    #: The last progress message of the run going on (or of the last run).
+    last_progress: RunProgress | None = None
 
     # -- finishing, going to -----------------------------------------------------
 
@@ -202,6 +199,7 @@ class Runs:
             if len(self._run_losses) > 2 * SPARK_POINTS:
                 self._run_losses = self._run_losses[::2]
         self.query_one(StatusBar).show(message.status, self._run_losses)
+        self.last_progress = message  # a view's sync_run may read the epoch count it belongs to
         if self.slot != NETWORK:
             view: SlotView = self.query_one(f"#{self.slot}")  # type: ignore[assignment]
             view.sync_run(self._run_losses, message.params)

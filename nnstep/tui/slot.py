@@ -46,11 +46,15 @@ class SlotSpec:
 
 def slot_views() -> tuple[SlotSpec, ...]:
     """The registered views, in the order of their keys (imported here, at compose time)."""
+    from .components.boundary import Boundary
     from .components.health import HealthView
+    from .components.losscurve import LossCurve
     from .components.matrix import MatrixView
     from .components.predictions import PredictionsView
 
     return (
+        SlotSpec("loss", "Loss curve", LossCurve),
+        SlotSpec("boundary", "Decision boundary", Boundary),
         SlotSpec("predictions", "Predictions", lambda id: PredictionsView(id=id)),
         SlotSpec("health", "Health", lambda id: HealthView(id=id)),
         SlotSpec("matrix", "Matrix form", lambda id: MatrixView(id=id)),
