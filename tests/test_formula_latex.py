@@ -17,10 +17,12 @@ from nnstep.debugger import Debugger
 sp = pytest.importorskip("sympy")
 converter = pytest.importorskip("latex2mathml.converter")
 
-from test_formula_truth import BUNDLED, DIRECT  # noqa: E402
+from test_formula_truth import BUNDLED  # noqa: E402
 
 from nnstep.symbolic import Symbolic  # noqa: E402
 from nnstep.trace import trace  # noqa: E402
+
+from graphs import DIRECT_PATH as DIRECT  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 

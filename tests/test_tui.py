@@ -813,6 +813,9 @@ PALETTE_CASES = {
     "Export this step as LaTeX…": lambda app: any(p.suffix == ".tex" for p in Path.cwd().iterdir()),
     "Export this step as HTML…": lambda app: any(p.suffix == ".html" for p in Path.cwd().iterdir()),
     "Matrix view of the current layer (s = W·x + b, ∂L/∂W = δ·xᵀ)": lambda app: app.slot == "matrix",
+    "Loss curve": lambda app: app.slot == "loss",
+    "Decision boundary": lambda app: app.slot == "boundary",
+    "Loss curve: log scale": lambda app: app.slot == "loss" and app.query_one("#loss").log_scale,
 }
 
 

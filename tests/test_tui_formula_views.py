@@ -14,12 +14,12 @@ import pytest
 pytest.importorskip("textual")
 pytest.importorskip("sympy")
 
-from test_formula_truth import DIRECT  # noqa: E402
-
 from nnstep.symbolic import IVERSON_LEGEND  # noqa: E402
 from nnstep.tui import NNStepApp  # noqa: E402
 from nnstep.tui.components.formula import VIEWS, FormulaView  # noqa: E402
 from nnstep.tui.testing import run_async_tests, settle  # noqa: E402
+
+from graphs import DIRECT_PATH as DIRECT  # noqa: E402
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 INTERNALS = ("Heaviside", "Abs(", "Max(", "Min(", "θ", "sign(")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import math
 
 import pytest
@@ -322,7 +323,14 @@ async def test_help_and_palette_list_the_views():
         await settle(app, pilot)
         await pilot.press("question_mark")
         await pilot.pause()
-        text = "\n".join(screen_lines(app))
+        from rich.console import Console
+
+        from nnstep.tui.screens.help import HelpScreen, help_text
+
+        assert isinstance(app.screen, HelpScreen)  # the help screen shows help_text(), scrolled
+        console = Console(width=116, record=True, file=io.StringIO())
+        console.print(help_text())
+        text = " ".join(console.export_text().split())
         assert "Loss curve of the epochs so far" in text and "Decision boundary: the two inputs" in text
 
 
