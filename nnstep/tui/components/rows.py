@@ -47,6 +47,20 @@ class RowList(ScrollView, inherit_bindings=False):
     def row_text(self, index: int, width: int) -> Text:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    # the keys scroll at once: an animation costs a frame per step over a slow link, and
+    # a test that reads the pane right after the key sees where it went
+    def action_scroll_home(self) -> None:
+        self.scroll_home(animate=False, x_axis=self.scroll_y == 0)
+
+    def action_scroll_end(self) -> None:
+        self.scroll_end(animate=False, x_axis=self.scroll_y == self.is_vertical_scroll_end)
+
+    def action_page_up(self) -> None:
+        self.scroll_page_up(animate=False)
+
+    def action_page_down(self) -> None:
+        self.scroll_page_down(animate=False)
+
     def row_at(self, y: int) -> int:
         """The row shown on screen line ``y`` (a subclass may pin rows at the top)."""
         return y + round(self.scroll_offset.y)
