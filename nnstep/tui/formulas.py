@@ -9,7 +9,9 @@ them and keeps the results.
 
 from __future__ import annotations
 
+import hashlib
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -43,6 +45,29 @@ PRE_EXPAND = 200
 #: the requested op and the next :data:`AHEAD` ops (where stepping goes next).
 EAGER = 5000
 AHEAD = 24
+
+
+#: Renderings are plain data and depend only on the program's ops and the network's
+#: definitions, so every book of the same program shares them: reopening or reloading an
+#: unchanged scenario (or a second app in this process) renders nothing twice.  The last
+#: :data:`SHARED_PROGRAMS` programs are kept.
+SHARED_PROGRAMS = 4
+_shared: OrderedDict[str, tuple[dict[int, OpFormulas], dict[int, Expanded]]] = OrderedDict()
+_shared_lock = threading.Lock()
+
+
+def shared_renderings(program: Program) -> tuple[dict[int, OpFormulas], dict[int, Expanded]]:
+    """The (formulas, expanded) dicts every book of an equal program fills (in the worker)."""
+    sc = program.scenario
+    key = hashlib.sha256(repr((program.ops, sc.layers, sc.graph, sc.loss)).encode()).hexdigest()
+    with _shared_lock:
+        found = _shared.get(key)
+        if found is None:
+            found = _shared[key] = ({}, {})
+            while len(_shared) > SHARED_PROGRAMS:
+                _shared.popitem(last=False)
+        _shared.move_to_end(key)
+        return found
 
 
 def pane_renderer(sy: Symbolic) -> Renderer:
@@ -101,7 +126,19 @@ class FormulaBook:
         try:
             from nnstep.symbolic import Symbolic
 
-            renderer = pane_renderer(Symbolic(self.program))
+            formulas, expanded = shared_renderings(self.program)
+            formulas.update(self._formulas)
+            expanded.update(self._expanded)
+            self._formulas, self._expanded = formulas, expanded
+            made: list[Renderer] = []
+
+            def renderer() -> Renderer:  # made when an op is not rendered yet
+                if not made:
+                    made.append(pane_renderer(Symbolic(self.program)))
+                return made[0]
+
+            if len(formulas) < len(self.ops):
+                renderer()  # SymPy's own errors show here, before any op
         except Exception as exc:  # SymPy missing or broken: say so, keep stepping
             self.failed = f"{type(exc).__name__}: {exc}"
             ready(-1)
@@ -147,19 +184,19 @@ class FormulaBook:
             self._wake.clear()
             self.idle = not self._wanted
 
-    def _render(self, renderer: Renderer, index: int) -> None:
+    def _render(self, renderer: Callable[[], Renderer], index: int) -> None:
         if index in self._formulas:
             return
         op = self.ops[index]
         try:
-            self._formulas[index] = renderer.formulas(op)
+            self._formulas[index] = renderer().formulas(op)
         except Exception as exc:  # pragma: no cover - a SymPy corner case; show, don't crash
             self._formulas[index] = OpFormulas(op.name, (), None, "", op.code, error=f"{type(exc).__name__}: {exc}")
 
-    def _render_expanded(self, renderer: Renderer, index: int) -> None:
+    def _render_expanded(self, renderer: Callable[[], Renderer], index: int) -> None:
         if index in self._expanded:
             return
         try:
-            self._expanded[index] = renderer.expanded(self.ops[index])
+            self._expanded[index] = renderer().expanded(self.ops[index])
         except Exception:  # pragma: no cover
             self._expanded[index] = Expanded(None, "")
