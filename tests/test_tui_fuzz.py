@@ -107,7 +107,8 @@ async def drive(seed: int, count: int) -> None:
 
 
 @pytest.mark.parametrize("seed", [1, 2])
-def test_two_thousand_random_keys_and_resizes(seed):
+def test_two_thousand_random_keys_and_resizes(seed, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # x (export this step) writes its handouts there
     asyncio.run(drive(seed, 1000))
 
 
