@@ -319,7 +319,9 @@ def tex_text(text: object) -> str:
     (pdflatex stops at a character it has no glyph for)."""
     out = []
     for ch in visible(str(text).replace("\n", " ")):
-        if ch in _TEX_SPECIAL:
+        if ch == '"':  # a straight quote opens after a space or a bracket (or at the start), else closes
+            out.append("``" if not out or out[-1][-1:] in " ([{" else "''")
+        elif ch in _TEX_SPECIAL:
             out.append(_TEX_SPECIAL[ch])
         elif ord(ch) < 0x80 or 0xC0 <= ord(ch) <= 0xFF and ch not in "\xd7\xf7":
             out.append(ch)

@@ -455,3 +455,10 @@ def test_the_readme_excerpt_is_what_the_command_prints():
     excerpt = m.group(1)
     assert excerpt.count("\n") >= 5
     assert excerpt in export.export("note-network")
+
+
+def test_straight_quotes_in_file_text_become_latex_quotes_that_open_and_close():
+    from nnstep.export import tex_text
+
+    assert tex_text('the "note" ("its" words)') == "the ``note'' (``its'' words)"
+    assert tex_text('"a"') == "``a''"
