@@ -16,7 +16,7 @@ pytest.importorskip("textual")
 
 from nnstep.tui import NNStepApp  # noqa: E402
 from nnstep.tui.components.program import ProgramView  # noqa: E402
-from nnstep.tui.testing import run_async_tests, settle, wait_idle  # noqa: E402
+from nnstep.tui.testing import run_async_tests, settle, toasted, wait_idle  # noqa: E402
 from tests.test_tui import run_palette  # noqa: E402
 
 SIZE = (120, 36)
@@ -29,19 +29,6 @@ def trace(argv: list[str]) -> list[str]:
     return out.getvalue().splitlines()
 
 
-def toasts(app: NNStepApp) -> list[str]:
-    return [n.message for n in app._notifications]
-
-
-async def toasted(app: NNStepApp, pilot, test) -> str:
-    """The last toast for which ``test`` is true, waiting for it (toasts arrive as messages)."""
-    for _ in range(500):
-        found = [m for m in (n.message for n in app._notifications) if test(m)]
-        if found:
-            return found[-1]
-        await asyncio.sleep(0.02)
-        await pilot.pause()
-    raise AssertionError(f"no such toast among {[n.message for n in app._notifications]}")
 
 
 async def said(app: NNStepApp, pilot, head: str, copied: str) -> bool:

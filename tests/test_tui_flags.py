@@ -4,7 +4,6 @@ opening where they say."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import io
 import re
@@ -23,20 +22,11 @@ from nnstep.tui import NNStepApp  # noqa: E402
 from nnstep.tui.components.program import ProgramView  # noqa: E402
 from nnstep.tui.components.status import StatusBar  # noqa: E402
 from nnstep.tui.runs import SYNC_LIMIT  # noqa: E402
-from nnstep.tui.testing import run_async_tests, settle, wait_idle  # noqa: E402
+from nnstep.tui.testing import run_async_tests, settle, toasted, wait_idle  # noqa: E402
 
 SIZE = (120, 36)
 
 
-async def toasted(app: NNStepApp, pilot, test) -> str:
-    """The last toast for which ``test`` is true, waiting for it (toasts arrive as messages)."""
-    for _ in range(500):
-        found = [m for m in (n.message for n in app._notifications) if test(m)]
-        if found:
-            return found[-1]
-        await asyncio.sleep(0.02)
-        await pilot.pause()
-    raise AssertionError(f"no such toast among {[n.message for n in app._notifications]}")
 
 
 def run(argv: list[str]) -> tuple[int, str]:

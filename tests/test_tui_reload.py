@@ -4,7 +4,6 @@ and a changed file is noticed."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import io
 import threading
@@ -19,7 +18,7 @@ from nnstep.debugger import Debugger  # noqa: E402
 from nnstep.tui import NNStepApp  # noqa: E402
 from nnstep.tui import opening as opening_module  # noqa: E402
 from nnstep.tui.components.status import StatusBar  # noqa: E402
-from nnstep.tui.testing import run_async_tests, settle, wait_idle  # noqa: E402
+from nnstep.tui.testing import run_async_tests, settle, toasted, toasts, wait_idle  # noqa: E402
 
 SIZE = (120, 36)
 NOTE = Path(__file__).resolve().parent.parent / "scenarios" / "note-network.toml"
@@ -37,19 +36,6 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1))
 
 
-def toasts(app: NNStepApp) -> list[str]:
-    return [n.message for n in app._notifications]
-
-
-async def toasted(app: NNStepApp, pilot, test) -> str:
-    """The last toast for which ``test`` is true, waiting for it (toasts arrive as messages)."""
-    for _ in range(500):
-        found = [m for m in (n.message for n in app._notifications) if test(m)]
-        if found:
-            return found[-1]
-        await asyncio.sleep(0.02)
-        await pilot.pause()
-    raise AssertionError(f"no such toast among {[n.message for n in app._notifications]}")
 
 
 async def reload(app: NNStepApp, pilot) -> None:

@@ -67,6 +67,22 @@ async def wait_idle(app: NNStepApp, pilot: Pilot, timeout: float = 60.0) -> None
             quiet += 1
 
 
+def toasts(app: NNStepApp) -> list[str]:
+    """The messages of the toasts shown so far."""
+    return [n.message for n in app._notifications]
+
+
+async def toasted(app: NNStepApp, pilot: Pilot, test: Callable[[str], bool]) -> str:
+    """The last toast for which ``test`` is true, waiting for it (toasts arrive as messages)."""
+    for _ in range(500):
+        found = [m for m in toasts(app) if test(m)]
+        if found:
+            return found[-1]
+        await asyncio.sleep(0.02)
+        await pilot.pause()
+    raise AssertionError(f"no such toast among {toasts(app)}")
+
+
 def run_async_tests(namespace: dict[str, Any]) -> None:
     """Wrap every ``async def test_*`` in a module's ``namespace`` (its ``globals()``)
     so that pytest runs it with :func:`asyncio.run` (no pytest-asyncio needed).
