@@ -5,10 +5,20 @@ wins; an older one still running is abandoned, so esc or the next step never wai
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..background import Job, JobDone, start
 from .rows import SCROLL_BINDINGS, RowList
+
+if TYPE_CHECKING:
+    from nnstep.debugger import Debugger
+
+
+def parameters_where(dbg: Debugger) -> str:
+    """Which parameters a view computed from, counting from 1: ``parameters at epoch 1,
+    sample 2, op 7`` (or ``…, before its first op``)."""
+    here = f"parameters at epoch {dbg.epoch + 1}, sample {dbg.sample_index + 1}"
+    return f"{here}, op {dbg.op_index + 1}" if dbg.op_index >= 0 else f"{here}, before its first op"
 
 
 class ComputedView(RowList, can_focus=True):
@@ -22,6 +32,14 @@ class ComputedView(RowList, can_focus=True):
     def on_show(self) -> None:
         """Shown in the slot: focused, so that its keys (and z, zoom) act on it at once."""
         self.focus()
+
+    def sync_run(self, losses: list[float], params: dict[str, float]) -> None:
+        """A long run goes on: recompute from its parameters (unless still computing)."""
+        if getattr(self, "program", None) is not None and not self.pending:
+            self._update(list(params.values()), "parameters during the run")
+
+    def _update(self, params: list[float], where: str) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
 
     def compute(self, work: Callable[[], Any], cheap: bool) -> None:
         """Run ``work()`` and pass its result (or error) to :meth:`show_result`."""

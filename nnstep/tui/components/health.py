@@ -14,7 +14,7 @@ from nnstep.health import EPS, WORDS, Health, applies, flags, health
 from nnstep.text import visible
 
 from ..fmt import num
-from .computed import ComputedView
+from .computed import ComputedView, parameters_where
 from .rows import style_of
 
 if TYPE_CHECKING:
@@ -71,12 +71,7 @@ class HealthView(ComputedView):
 
     def sync(self, dbg: Debugger) -> None:
         self.program = dbg.program
-        where = f"parameters at epoch {dbg.epoch + 1}, sample {dbg.sample_index + 1}, op {max(1, dbg.op_index + 1)}"
-        self._update(list(dbg.parameters().values()), where)
-
-    def sync_run(self, losses: list[float], params: dict[str, float]) -> None:
-        if self.program is not None and not self.pending:
-            self._update(list(params.values()), "parameters during the run")
+        self._update(list(dbg.parameters().values()), parameters_where(dbg))
 
     def _update(self, params: list[float], where: str) -> None:
         program = self.program

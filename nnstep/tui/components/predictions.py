@@ -31,7 +31,7 @@ from nnstep.text import visible
 from nnstep.vector import VectorNetwork
 
 from ..fmt import num
-from .computed import ComputedView
+from .computed import ComputedView, parameters_where
 from .rows import style_of
 
 if TYPE_CHECKING:
@@ -109,14 +109,7 @@ class PredictionsView(ComputedView):
             if self.program is None or self.program.inputs != dbg.program.inputs:
                 self.new_x = []
             self.program = dbg.program
-        where = (f"parameters at epoch {dbg.epoch + 1}, sample {dbg.sample_index + 1}, "
-                 f"op {dbg.op_index + 1}" if dbg.op_index >= 0 else f"parameters at epoch {dbg.epoch + 1}, "
-                 f"sample {dbg.sample_index + 1}, before its first op")
-        self._update(list(dbg.parameters().values()), where)
-
-    def sync_run(self, losses: list[float], params: dict[str, float]) -> None:
-        if self.program is not None and not self.pending:
-            self._update(list(params.values()), "parameters during the run")
+        self._update(list(dbg.parameters().values()), parameters_where(dbg))
 
     # ------------------------------------------------------------------ computing
 
