@@ -171,4 +171,20 @@ async def test_a_key_after_the_open_dialog_gave_its_result_does_nothing():
         assert app.is_running and not isinstance(app.screen, OpenScreen)
 
 
+async def test_the_sparkline_gets_each_finished_epoch_once_during_a_run():
+    """Progress comes several times an epoch on a slow run: each epoch's loss is added once."""
+    from rich.text import Text
+
+    from nnstep.tui.runs import RunProgress
+
+    app = NNStepApp("note-network")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)
+        app._run_losses, app._run_done, app.busy = [], 0, "continuing"  # as run_in_worker leaves them
+        for done, loss in [(0, None), (1, 0.5), (1, 0.5), (1, 0.5), (2, 0.4), (2, 0.4), (3, 0.3)]:
+            app.on_run_progress(RunProgress(0.1, 0, Text("…"), loss, done, {}))
+        assert app._run_losses == [0.5, 0.4, 0.3]
+        app.busy = ""
+
+
 run_async_tests(globals())

@@ -100,6 +100,7 @@ class NNStepApp(Opening, Runs, App):
         self._job: background.Job | None = None  # opening a scenario, off the UI thread
         self._run_start = (0.0, 0)  # when the run started, and where (t)
         self._run_losses: list[float] = []  # epoch losses seen while a run goes on
+        self._run_done = 0  # the epochs done when the last of them was added
         self._status_width = 80  # the room the status text had last (for the worker)
         self.term_width = 120  # the terminal's width, as the last resize said
         self._losses: list[float] = []

@@ -151,6 +151,7 @@ class Runs:
         self._cancel = False
         self._run_start = (time.monotonic(), self.dbg.t if self.dbg is not None else 0)
         self._run_losses = list(self._losses)
+        self._run_done = self._losses_done  # the last finished epoch whose loss the sparkline has
         self._status_width = self.query_one(StatusBar).text_width
         self._begin_busy(label, determinate=determinate)
         self._run_job(job, label)
@@ -194,7 +195,8 @@ class Runs:
             return
         self.query_one(ProgressBar).update(progress=message.fraction)
         self.query_one("#run-label", Label).update(Text(self._progress_text(dbg, message)))
-        if message.loss is not None and message.done > self._losses_done:
+        if message.loss is not None and message.done > self._run_done:  # each finished epoch once
+            self._run_done = message.done
             self._run_losses.append(message.loss)
             if len(self._run_losses) > 2 * SPARK_POINTS:
                 self._run_losses = self._run_losses[::2]
