@@ -17,6 +17,7 @@ import numpy as np
 
 from .errors import NNStepError, quote
 from .program import Program
+from .text import json_number
 from .vector import VectorNetwork
 
 #: Rows of inputs one call evaluates at most (a grid of 400 x 250 points).
@@ -27,6 +28,14 @@ def output_names(program: Program) -> tuple[str, ...]:
     """The names of the values the network outputs (``o1`` for the note's network, whose
     ops also call it ``y_pred``; a formula graph's output node)."""
     return program.scenario.outputs
+
+
+def _vector(program: Program) -> VectorNetwork:
+    """The program's vectorised network, made once and kept with the program."""
+    made = program.derived.get("vector")
+    if made is None:
+        made = program.derived["vector"] = VectorNetwork(program)
+    return made
 
 
 def outputs(program: Program, params: Sequence[float], X: np.ndarray | Sequence[Sequence[float]]) -> np.ndarray:
@@ -42,7 +51,7 @@ def outputs(program: Program, params: Sequence[float], X: np.ndarray | Sequence[
         raise NNStepError(f"predict: {len(X):,} input rows; at most {MAX_ROWS:,} at once")
     p = np.asarray(params, dtype=float)
     if VectorNetwork.supports(program) and len(X):
-        return VectorNetwork(program).forward(p, X)[1][-1].reshape(len(X), -1)
+        return _vector(program).forward(p, X)[1][-1].reshape(len(X), -1)
     return _by_ops(program, p, X)
 
 
@@ -60,7 +69,7 @@ def neuron_values(program: Program, params: Sequence[float],
     p = np.asarray(params, dtype=float)
     if VectorNetwork.supports(program) and len(X):
         with np.errstate(all="ignore"):
-            acts = VectorNetwork(program).forward(p, X)[1][1:]
+            acts = _vector(program).forward(p, X)[1][1:]
         return {n: a.reshape(len(X), -1)[:, k] for layer, a in zip(sc.layers, acts)
                 for k, n in enumerate(layer.neurons)}
     got = _by_ops(program, p, X, tuple(names))
@@ -76,8 +85,9 @@ def _by_ops(program: Program, p: np.ndarray, X: np.ndarray, names: tuple[str, ..
     last = max(program.by_name[n].index for n in names if n in program.by_name) + 1
     v = program.new_slots()
     result = np.empty((len(X), len(names)))
+    params = p.tolist()
     for r, row in enumerate(X.tolist()):
-        program.load(v, p.tolist(), 0)
+        program.load(v, params, 0)
         for s, x in zip(ins, row):
             v[s] = x
         program.run(v, 0, last)
@@ -193,13 +203,6 @@ def _losses(program: Program, p: np.ndarray) -> list[float]:
     return [program.sample_loss(params, i, v) for i in range(len(program.scenario.samples))]
 
 
-def _vector(program: Program) -> VectorNetwork:
-    made = program.derived.get("vector")
-    if made is None:
-        made = program.derived["vector"] = VectorNetwork(program)
-    return made
-
-
 def predictions(program: Program, params: Sequence[float]) -> Predictions:
     """Every sample's inputs, target, outputs, loss and (for classification) class and
     whether it is right, under ``params``."""
@@ -278,10 +281,6 @@ def _num(x: float) -> str:
     return repr(x) if math.isfinite(x) else str(x)
 
 
-def _json_num(x: float) -> float | str:
-    return x if math.isfinite(x) else str(x)
-
-
 def _right_word(r: Prediction) -> str:
     return "" if r.right is None else ("right" if r.right else "wrong")
 
@@ -294,17 +293,17 @@ def to_json(table: Predictions, new: Sequence[Prediction] = ()) -> dict:
         "outputs": list(table.outputs),
         "samples": [
             {"sample": i + 1, "name": r.name, "x": list(r.x), "y": list(r.y or ()),
-             "outputs": [_json_num(o) for o in r.outputs], "loss": _json_num(r.loss if r.loss is not None
+             "outputs": [json_number(o) for o in r.outputs], "loss": json_number(r.loss if r.loss is not None
                                                                              else math.nan),
              "predicted": r.predicted, "expected": r.expected, "right": r.right}
             for i, r in enumerate(table.rows)
         ],
         "right": table.right,
         "accuracy": table.accuracy,
-        "mean_loss": _json_num(table.mean_loss),
+        "mean_loss": json_number(table.mean_loss),
     }
     if new:
-        data["new"] = [{"input": i + 1, "x": list(r.x), "outputs": [_json_num(o) for o in r.outputs],
+        data["new"] = [{"input": i + 1, "x": list(r.x), "outputs": [json_number(o) for o in r.outputs],
                         "predicted": r.predicted} for i, r in enumerate(new)]
     return data
 

@@ -22,6 +22,7 @@ from nnstep.
 
 from __future__ import annotations
 
+import math
 import re
 
 __all__ = ["csv_cell", "is_visible", "markdown_cell", "visible"]
@@ -91,3 +92,8 @@ def markdown_cell(text: object) -> str:
     s = _MD_SPECIAL.sub(r"\\\1", s)
     return s
 
+
+def json_number(x: float) -> float | str:
+    """A number for JSON: itself when finite, else ``"inf"``/``"-inf"``/``"nan"`` (JSON has
+    no non-finite numbers)."""
+    return x if math.isfinite(x) else str(x)

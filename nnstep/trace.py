@@ -14,7 +14,7 @@ from .errors import NNStepError
 from .predict import parse_input, predict_new, predictions, text_lines, to_json, write_csv
 from .program import Program
 from .scenario import Scenario, load_scenario
-from .text import csv_cell, markdown_cell, visible
+from .text import csv_cell, json_number, markdown_cell, visible
 from .train import train
 
 
@@ -72,10 +72,6 @@ def format_value(x: float) -> str:
     return f"{x} (non-finite!)"
 
 
-def _json_value(x: float) -> float | str:
-    return x if math.isfinite(x) else str(x)
-
-
 def _json(obj: object) -> str:
     """JSON with every non-ASCII character escaped: no control, bidi or other
     invisible character from a file reaches the output raw."""
@@ -98,7 +94,7 @@ def trace(scenario: Scenario | str | None = None, *, epochs: int | None = None, 
     if fmt == "jsonl":
         for r in rows:
             rec = {"epoch": r.epoch, "sample": r.sample, "sample_name": r.sample_name, "step": r.step,
-                   "phase": r.phase, "name": r.name, "value": _json_value(r.value),
+                   "phase": r.phase, "name": r.name, "value": json_number(r.value),
                    "finite": math.isfinite(r.value), "code": r.code, "formula": r.formula, "latex": r.latex}
             out.write(_json(rec) + "\n")
     elif fmt == "csv":
@@ -139,11 +135,11 @@ def train_report(scenario: Scenario | str | None = None, *, epochs: int | None =
 
         def write(e: int, loss: float) -> None:
             nonlocal sep
-            out.write(sep + _json(_json_value(loss)))
+            out.write(sep + _json(json_number(loss)))
             sep = ", "
 
         params = _run(dbg, n, write)
-        out.write('], "parameters": ' + _json({k: _json_value(v) for k, v in params.items()})
+        out.write('], "parameters": ' + _json({k: json_number(v) for k, v in params.items()})
                   + ', "predictions": ' + _json(to_json(predictions(dbg.program, list(params.values())))) + "}\n")
         return
     width = len(str(n))

@@ -8,6 +8,7 @@ from typing import Any
 
 from ..errors import NNStepError
 from ..scenario import Scenario
+from ..text import json_number
 
 #: Values agree when they are this close, relatively (or absolutely, near zero).
 REL_TOL = 1e-9
@@ -87,17 +88,13 @@ class CompareResult:
         d = self.first_difference
         diff = None if d is None else {
             "name": d.name, "epoch": d.epoch, "sample": d.sample, "sample_name": d.sample_name,
-            "line": d.line, "code": d.code, "yours": _json_number(d.yours),
-            "expected": _json_number(d.expected),
+            "line": d.line, "code": d.code, "yours": json_number(d.yours),
+            "expected": json_number(d.expected),
             "formula": f"{d.nnstep_code} = {d.formula}" if d.formula else d.nnstep_code,
             "hint": d.hint or None,
         }
         return {"agree": self.agree, "compared": self.compared, "samples": self.samples,
                 "missing": list(self.missing), "first_difference": diff}
-
-
-def _json_number(x: float) -> float | str:
-    return x if math.isfinite(x) else str(x)
 
 
 
