@@ -245,6 +245,19 @@ def _latex_name(name: str) -> str:
     return printing.latex_name(name)
 
 
+def _data_lines(step: StepRecord) -> list[tuple[str, str]]:
+    """(label, LaTeX) of what the step starts from: the learning rate, the inputs, the targets."""
+    p = step.program
+    lines = []
+    if step.learning_rate is not None:
+        lines.append(("Learning rate", f"{_latex_name('learn_rate')} = {number_latex(step.learning_rate)}"))
+    if p.inputs:
+        lines.append(("Inputs", _data_latex(step, p.inputs, step.data)))
+    if p.targets:
+        lines.append(("Targets", _data_latex(step, p.targets, step.data)))
+    return lines
+
+
 def _data_latex(step: StepRecord, names: Sequence[str], values: dict[str, float], digits: int | None = None) -> str:
     return ", ".join(f"{_latex_name(n)} = {number_latex(values[n], digits)}" for n in names)
 
@@ -267,12 +280,8 @@ def _markdown(step: StepRecord, ops: list[_Op]) -> str:
     for line in _intro(step):
         out += [md_text(line), ""]
     out += ["## Before the step", ""]
-    if step.learning_rate is not None:
-        out += [f"Learning rate: ${_latex_name('learn_rate')} = {number_latex(step.learning_rate)}$", ""]
-    if p.inputs:
-        out += [f"Inputs: ${_data_latex(step, p.inputs, step.data)}$", ""]
-    if p.targets:
-        out += [f"Targets: ${_data_latex(step, p.targets, step.data)}$", ""]
+    for label, maths in _data_lines(step):
+        out += [f"{label}: ${maths}$", ""]
     out += ["| parameter | at the start of the step | after the step |", "|---|---:|---:|"]
     for n in p.parameters:
         out.append(f"| ${_latex_name(n)}$ | {repr(step.before[n])} | {repr(step.after[n])} |")
@@ -341,12 +350,8 @@ def _latex(step: StepRecord, ops: list[_Op]) -> str:
     for line in _intro(step):
         out += [tex_text(line), ""]
     out += [r"\subsection*{Before the step}", ""]
-    if step.learning_rate is not None:
-        out += [rf"Learning rate: ${_latex_name('learn_rate')} = {number_latex(step.learning_rate)}$", ""]
-    if p.inputs:
-        out += [rf"Inputs: ${_data_latex(step, p.inputs, step.data)}$", ""]
-    if p.targets:
-        out += [rf"Targets: ${_data_latex(step, p.targets, step.data)}$", ""]
+    for label, maths in _data_lines(step):
+        out += [f"{label}: ${maths}$", ""]
     out += [r"\begin{tabular}{lrr}", r"parameter & at the start of the step & after the step \\ \hline"]
     for n in p.parameters:
         out.append(rf"${_latex_name(n)}$ & ${number_latex(step.before[n])}$ & ${number_latex(step.after[n])}$ \\")
@@ -404,13 +409,7 @@ def _html(step: StepRecord, ops: list[_Op]) -> str:
         out.append(f"<p><em>Scenario:</em> {h(sc.description)}</p>")
     out += [f"<p>{h(line)}</p>" for line in _intro(step)]
     out.append("<h2>Before the step</h2>")
-    if step.learning_rate is not None:
-        rate = f"{_latex_name('learn_rate')} = {number_latex(step.learning_rate)}"
-        out.append(f"<p>Learning rate: {_mathml(rate)}</p>")
-    if p.inputs:
-        out.append(f"<p>Inputs: {_mathml(_data_latex(step, p.inputs, step.data))}</p>")
-    if p.targets:
-        out.append(f"<p>Targets: {_mathml(_data_latex(step, p.targets, step.data))}</p>")
+    out += [f"<p>{label}: {_mathml(maths)}</p>" for label, maths in _data_lines(step)]
     out.append("<table><tr><th>parameter</th><th>at the start of the step</th><th>after the step</th></tr>")
     for n in p.parameters:
         out.append(f"<tr><td>{_mathml(_latex_name(n))}</td><td class=\"n\">{repr(step.before[n])}</td>"
