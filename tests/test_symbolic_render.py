@@ -157,3 +157,25 @@ def test_substituted_keeps_names_without_values(note):
     shown = sy.substituted(dbg.program.by_name["sum_h1"], {"w1": 0.5, "x1": 2.0})
     assert {s.name for s in shown.free_symbols} == {"b1", "w2", "x2"}
     assert "0.5·2.0" in one_line(shown)
+
+
+# --------------------------------------------------------------------------- expanded view
+
+
+@pytest.mark.parametrize("scenario", ["note-network", "xor", "relu-softmax", "circuit", "sigmoid-neuron"])
+def test_each_expanded_formula_is_the_level_by_level_one_and_gives_the_ops_value(scenario):
+    # Symbolic.expanded builds each op's expansion from those of the ops it reads (each
+    # made once); it must equal putting in one level at a time (Symbolic._expand), and,
+    # evaluated at the sample's inputs, targets and starting parameters, give the value
+    dbg = Debugger(nnstep.load_scenario(scenario))
+    sy, slow = Symbolic(dbg.program), Symbolic(dbg.program)
+    dbg.finish_sample()  # the first sample's ops all run: each holds its value
+    leaves = {**dbg.old_parameters(), "learn_rate": dbg.value("learn_rate")}
+    leaves.update({n: dbg.value(n) for n in (*dbg.program.inputs, *dbg.program.targets)})
+    for op in dbg.program.ops:
+        got = sy.expanded(op)
+        assert got is not None, op.name
+        assert sp.srepr(got) == sp.srepr(slow._expand(slow.formula(op).formula)), op.name
+        assert {s.name for s in got.free_symbols} <= set(leaves), op.name
+        number = float(got.xreplace({s: sp.Float(leaves[s.name], 30) for s in got.free_symbols}).evalf(30))
+        assert number == pytest.approx(dbg.value(op.name), rel=1e-12, abs=1e-300), op.name

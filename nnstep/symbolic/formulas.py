@@ -307,12 +307,47 @@ class Symbolic:
         within bounds (see :func:`bounded`)."""
         if op.index in self._expanded:
             return self._expanded[op.index]
-        result = self._expand(self.formula(op).formula)
-        self._expanded[op.index] = result
+        # the ops it is made of first (earliest first, so no deep recursion), each once
+        needed, stack = set(), [op]
+        while stack:
+            o = stack.pop()
+            for s in self.formula(o).formula.free_symbols:
+                inner = self.program.by_name.get(s.name)
+                if inner is not None and inner.index not in self._expanded and inner.index not in needed \
+                        and s.name not in self._leaves:
+                    needed.add(inner.index)
+                    stack.append(inner)
+        for index in sorted(needed - {op.index}):
+            self._expanded[index] = self._expand_op(self.program.ops[index])
+        result = self._expanded[op.index] = self._expand_op(op)
         return result
 
+    def _expand_op(self, op: Op) -> Any | None:
+        """The expanded formula of ``op`` from the expanded formulas of the ops it uses."""
+        expr = self.formula(op).formula
+        repl = {}
+        for s in expr.free_symbols:
+            inner = self.program.by_name.get(s.name)
+            if inner is None or s.name in self._leaves:
+                continue
+            if inner.index not in self._expanded:  # not made yet (no program reads ahead): the long way
+                return self._expand(expr)
+            got = self._expanded[inner.index]
+            if got is None:  # a part too large on its own makes the whole too large
+                return None
+            repl[s] = got
+        if not repl:
+            return expr
+        with sp.evaluate(False):
+            expr = expr.xreplace(repl)
+        return _worked_out(expr)
+
+    @cached_property
+    def _leaves(self) -> set[str]:
+        return {*self.program.inputs, *self.program.targets, *self.program.parameters, "learn_rate"}
+
     def _expand(self, expr: Any) -> Any | None:
-        leaves = {*self.program.inputs, *self.program.targets, *self.program.parameters, "learn_rate"}
+        leaves = self._leaves
         for _ in range(len(self.program.ops) + 1):  # each round resolves at least one level
             inner = [s for s in expr.free_symbols if s.name not in leaves]
             if not inner:
@@ -325,12 +360,19 @@ class Symbolic:
                 repl[s] = self.formula(op).formula
             with sp.evaluate(False):
                 expr = expr.xreplace(repl)
-            if sum(1 for _ in sp.preorder_traversal(expr)) > 8 * EXPAND_LIMIT:
-                return None
-            expr = bounded(expr)
-            if expr is None or sp.count_ops(expr) > EXPAND_LIMIT:
+            expr = _worked_out(expr)
+            if expr is None:
                 return None
         return None
+
+
+def _worked_out(expr: Any) -> Any | None:
+    """An expansion put together unevaluated, worked out by :func:`bounded`; None when it is
+    too large (before or after: :data:`EXPAND_LIMIT`)."""
+    if sum(1 for _ in sp.preorder_traversal(expr)) > 8 * EXPAND_LIMIT:
+        return None
+    expr = bounded(expr)
+    return None if expr is None or sp.count_ops(expr) > EXPAND_LIMIT else expr
 
 
 #: The largest exponent :func:`bounded` lets SymPy work out exactly (products of nested
