@@ -337,9 +337,10 @@ class Opening:
 
     def update_formula(self, *, reset: bool) -> None:
         dbg = self.dbg
-        pane = self.query_one(FormulaView)
-        if dbg is None or self.busy:  # a worker owns the debugger while it runs
+        panes = self.query(FormulaView)  # none yet, or no longer while the app closes
+        if dbg is None or self.busy or not panes:  # a worker owns the debugger while it runs
             return
+        pane = panes.first()
         width = max(30, pane.scrollable_content_region.width or 60)
         text, waiting = formula_text(dbg, self.book, self.shown_op, self.view, width)
         if waiting and self.book is not None:
