@@ -25,3 +25,20 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
         config.option.numprocesses = "auto"
         if config.option.dist == "no":
             config.option.dist = "worksteal"
+
+
+def _finer_idle_waits() -> None:
+    """Pilot waits for the process to go idle after each key and pause
+    (``textual._wait.wait_for_idle``): it sleeps in 20 ms slices until one passes with
+    under 1 ms of CPU time, so every key costs at least 40 ms asleep.  Slices of 5 ms
+    (idle: under 0.25 ms of CPU, the same share) ask the same question 4x sooner; a
+    test waiting for a worker waits for it by name (``settle``, ``wait_idle``)."""
+    try:
+        import textual._wait as wait
+    except ImportError:
+        return
+    wait.SLEEP_GRANULARITY = 1 / 200
+    wait.SLEEP_IDLE = wait.SLEEP_GRANULARITY / 20
+
+
+_finer_idle_waits()
