@@ -295,3 +295,20 @@ def test_palette_page_keys_on_a_terminal_too_small_for_its_list():
             assert app.is_running and isinstance(app.screen, NNStepPalette)
 
     asyncio.run(go())
+
+
+def test_renderings_are_shared_by_equal_programs_and_bounded_by_ops(monkeypatch):
+    from nnstep.tui import formulas
+
+    monkeypatch.setattr(formulas, "_shared", type(formulas._shared)())
+    note_program, xor, iris = (nnstep.Debugger(nnstep.load_scenario(n)).program for n in ("note-network", "xor", "iris"))
+    first = formulas.shared_renderings(note_program)
+    assert formulas.shared_renderings(nnstep.Debugger(nnstep.load_scenario("note-network")).program)[0] is first[0]
+    formulas.shared_renderings(xor)
+    monkeypatch.setattr(formulas, "SHARED_OPS", len(iris.ops) + len(xor.ops))
+    formulas.shared_renderings(iris)  # the note's network is the least recently used: it goes
+    assert formulas.shared_renderings(xor) is not None and len(formulas._shared) == 2
+    assert formulas.shared_renderings(note_program)[0] is not first[0]
+    monkeypatch.setattr(formulas, "SHARED_OPS", 1)
+    formulas.shared_renderings(iris)  # however big, the program asked for is kept
+    assert [n for n, _, _ in formulas._shared.values()] == [len(iris.ops)]

@@ -49,10 +49,10 @@ AHEAD = 24
 
 #: Renderings are plain data and depend only on the program's ops and the network's
 #: definitions, so every book of the same program shares them: reopening or reloading an
-#: unchanged scenario (or a second app in this process) renders nothing twice.  The last
-#: :data:`SHARED_PROGRAMS` programs are kept.
-SHARED_PROGRAMS = 4
-_shared: OrderedDict[str, tuple[dict[int, OpFormulas], dict[int, Expanded]]] = OrderedDict()
+#: unchanged scenario (or a second app in this process) renders nothing twice.  The most
+#: recently used programs are kept, up to :data:`SHARED_OPS` ops in all (Iris has 1,631).
+SHARED_OPS = 20_000
+_shared: OrderedDict[str, tuple[int, dict[int, OpFormulas], dict[int, Expanded]]] = OrderedDict()
 _shared_lock = threading.Lock()
 
 
@@ -63,11 +63,11 @@ def shared_renderings(program: Program) -> tuple[dict[int, OpFormulas], dict[int
     with _shared_lock:
         found = _shared.get(key)
         if found is None:
-            found = _shared[key] = ({}, {})
-            while len(_shared) > SHARED_PROGRAMS:
-                _shared.popitem(last=False)
+            found = _shared[key] = (len(program.ops), {}, {})
         _shared.move_to_end(key)
-        return found
+        while len(_shared) > 1 and sum(n for n, _, _ in _shared.values()) > SHARED_OPS:
+            _shared.popitem(last=False)
+        return found[1], found[2]
 
 
 def pane_renderer(sy: Symbolic) -> Renderer:
