@@ -183,10 +183,10 @@ class _Op:
 
 
 def _ops(step: StepRecord, cancel: Callable[[], bool] | None = None) -> list[_Op]:
-    from .symbolic import Symbolic
+    from .symbolic import shared_symbolic
     from .symbolic.worked import lhs_latex, numbers_latex
 
-    sy = Symbolic(step.program)
+    sy = shared_symbolic(step.program)
     out = []
     for r in step.ops:
         if cancel is not None and cancel():

@@ -16,11 +16,14 @@ update of a parameter is named after it.
 
 from __future__ import annotations
 
+import hashlib
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from .errors import ScenarioError
 from .expr import Binary, Name, Node, tree_size
@@ -122,6 +125,13 @@ class Program:
             v[out] = fn(v)
 
     @cached_property
+    def fingerprint(self) -> str:
+        """What every formula of the program depends on (its ops and the network's
+        definitions), hashed: equal programs share derivations and renderings."""
+        sc = self.scenario
+        return hashlib.sha256(repr((self.ops, sc.layers, sc.graph, sc.loss)).encode()).hexdigest()
+
+    @cached_property
     def numeric_size(self) -> int:
         """Nodes of all the ops' numeric trees: what generated code grows with."""
         return sum(tree_size(tree) for tree in self.numeric)
@@ -177,3 +187,32 @@ def update_expr(param: str, gradient: str) -> Node:
 def total_expr(terms: Sequence[Sequence[str]]) -> Node:
     """A chain-rule total: the sum of products of op names, left to right."""
     return chain_sum([chain_product(t) for t in terms])
+
+
+T = TypeVar("T")
+
+
+class PerProgram(Generic[T]):
+    """One ``make(program)`` per :attr:`Program.fingerprint`, shared by every equal program
+    (and thread); the most recently used are kept, up to ``max_ops`` ops in all (the one
+    asked for always)."""
+
+    def __init__(self, make: Callable[[Program], T], max_ops: int = 20_000) -> None:
+        self.make = make
+        self.max_ops = max_ops
+        self._made: OrderedDict[str, tuple[int, T]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, program: Program) -> T:
+        key = program.fingerprint
+        with self._lock:
+            found = self._made.get(key)
+            if found is None:
+                found = self._made[key] = (len(program.ops), self.make(program))
+            self._made.move_to_end(key)
+            while len(self._made) > 1 and sum(n for n, _ in self._made.values()) > self.max_ops:
+                self._made.popitem(last=False)
+            return found[1]
+
+    def __len__(self) -> int:
+        return len(self._made)

@@ -45,7 +45,7 @@ def trace_rows(scenario: Scenario | str | None = None, *, epochs: int | None = N
     """Execute ops one by one and yield each with its value and formula.
 
     By default one sample's training step; ``epochs``/``samples``/``steps`` widen it."""
-    from .symbolic import Symbolic
+    from .symbolic import shared_symbolic
 
     dbg = Debugger(_scenario(scenario), seed=seed)
     K, M = dbg.op_count, dbg.sample_count
@@ -56,7 +56,7 @@ def trace_rows(scenario: Scenario | str | None = None, *, epochs: int | None = N
     else:
         limit = (samples or 1) * K
     limit = min(limit, dbg.total)
-    sy = Symbolic(dbg.program)
+    sy = shared_symbolic(dbg.program)
     while dbg.t < limit:
         dbg.step()
         op = dbg.current_op

@@ -136,10 +136,10 @@ def test_the_numbers_put_into_formulas_are_the_inputs_values_to_six_digits(epoch
 @pytest.mark.parametrize("name", BUNDLED)
 def test_every_name_in_a_numbers_line_gets_its_number(name):
     """The values collect() keeps for an op cover every name its shown formula has."""
-    from nnstep.symbolic import Symbolic
+    from nnstep.symbolic import shared_symbolic
 
     step = export.collect(Debugger(nnstep.load_scenario(name)))
-    sy = Symbolic(step.program)
+    sy = shared_symbolic(step.program)
     for r in step.ops:
         f = sy.formula(r.op)
         if r.op.kind == "total":

@@ -19,7 +19,7 @@ converter = pytest.importorskip("latex2mathml.converter")
 
 from test_formula_truth import BUNDLED  # noqa: E402
 
-from nnstep.symbolic import Symbolic  # noqa: E402
+from nnstep.symbolic import shared_symbolic  # noqa: E402
 from nnstep.trace import trace  # noqa: E402
 
 from graphs import DIRECT_PATH as DIRECT  # noqa: E402
@@ -45,7 +45,7 @@ def _italic_runs(tex: str) -> list[str]:
 @pytest.mark.parametrize("name", [*BUNDLED, "direct"])
 def test_every_ops_latex_typesets_with_names_as_maths(name, tmp_path):
     program = _program(name, tmp_path)
-    sy = Symbolic(program)
+    sy = shared_symbolic(program)
     identifiers = {n for n in program.slot if n.startswith("d_") or n == "learn_rate"}
     for op in program.ops:
         tex = sy.formula(op).latex
@@ -64,7 +64,7 @@ def test_every_ops_latex_typesets_with_names_as_maths(name, tmp_path):
 
 def test_latex_marks_the_direct_partial(tmp_path):
     program = _program("direct", tmp_path)
-    sy = Symbolic(program)
+    sy = shared_symbolic(program)
     local, total = program.by_name["d_f_d_x_local"], program.by_name["d_f_d_x"]
     assert sy.formula(local).latex.startswith(r"\left.\frac{\partial f}{\partial x}\right|_{\text{direct}} = ")
     assert sy.formula(total).latex.startswith(r"\frac{\partial f}{\partial x} = ")
@@ -75,7 +75,7 @@ def test_latex_marks_the_direct_partial(tmp_path):
 def test_trace_formats_carry_the_formula_text(name, tmp_path):
     """text, markdown, jsonl and csv print Formula.text, the line the truth test reads."""
     program = _program(name, tmp_path)
-    sy = Symbolic(program)
+    sy = shared_symbolic(program)
     path = str(tmp_path / "direct.toml") if name == "direct" else str(ROOT / "scenarios" / name)
     want = [sy.formula(op).text for op in program.ops]
     out = io.StringIO()

@@ -22,7 +22,7 @@ from nnstep.debugger import Debugger
 
 sp = pytest.importorskip("sympy")
 
-from nnstep.symbolic import Symbolic  # noqa: E402
+from nnstep.symbolic import Symbolic, shared_symbolic  # noqa: E402
 from nnstep.symbolic.views import Renderer  # noqa: E402
 from nnstep.tui.formulas import pane_renderer  # noqa: E402
 
@@ -108,7 +108,7 @@ def _scenario(name: str, tmp_path: Path):
 @pytest.mark.parametrize("name", [*BUNDLED, "direct"])
 def test_every_segment_of_every_op_is_true(name, tmp_path):
     dbg = Debugger(_scenario(name, tmp_path))
-    sy = Symbolic(dbg.program)
+    sy = shared_symbolic(dbg.program)  # what the pane, trace and export use
     renderer = pane_renderer(sy)
     counts = {"segments": 0, "pane": 0, "numbers": 0, "ties": 0}
     titles = {op.name: sy.title(op) for op in dbg.ops if op.kind in ("partial", "total")}

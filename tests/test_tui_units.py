@@ -297,18 +297,26 @@ def test_palette_page_keys_on_a_terminal_too_small_for_its_list():
     asyncio.run(go())
 
 
-def test_renderings_are_shared_by_equal_programs_and_bounded_by_ops(monkeypatch):
-    from nnstep.tui import formulas
+def test_per_program_values_are_shared_by_equal_programs_and_bounded_by_ops():
+    from nnstep.program import PerProgram
+    from nnstep.symbolic import shared_symbolic
+    from nnstep.tui.formulas import shared_renderings
 
-    monkeypatch.setattr(formulas, "_shared", type(formulas._shared)())
-    note_program, xor, iris = (nnstep.Debugger(nnstep.load_scenario(n)).program for n in ("note-network", "xor", "iris"))
-    first = formulas.shared_renderings(note_program)
-    assert formulas.shared_renderings(nnstep.Debugger(nnstep.load_scenario("note-network")).program)[0] is first[0]
-    formulas.shared_renderings(xor)
-    monkeypatch.setattr(formulas, "SHARED_OPS", len(iris.ops) + len(xor.ops))
-    formulas.shared_renderings(iris)  # the note's network is the least recently used: it goes
-    assert formulas.shared_renderings(xor) is not None and len(formulas._shared) == 2
-    assert formulas.shared_renderings(note_program)[0] is not first[0]
-    monkeypatch.setattr(formulas, "SHARED_OPS", 1)
-    formulas.shared_renderings(iris)  # however big, the program asked for is kept
-    assert [n for n, _, _ in formulas._shared.values()] == [len(iris.ops)]
+    def program(name: str):
+        return nnstep.Debugger(nnstep.load_scenario(name)).program
+
+    note_program, xor, iris = program("note-network"), program("xor"), program("iris")
+    # the formula pane's renderings and the derivations: one per equal program
+    assert shared_renderings(program("note-network"))[0] is shared_renderings(note_program)[0]
+    assert shared_symbolic(program("note-network")) is shared_symbolic(note_program)
+    assert shared_symbolic(xor) is not shared_symbolic(note_program)
+    made = PerProgram(lambda p: object(), max_ops=len(iris.ops) + len(xor.ops))
+    first = made(note_program)
+    assert made(program("note-network")) is first
+    made(xor)
+    made(iris)  # over the bound: the note's network, the least recently used, goes
+    assert len(made) == 2 and made(xor) is not None and len(made) == 2
+    assert made(note_program) is not first
+    made.max_ops = 1
+    made(iris)  # however big, the one asked for is kept
+    assert len(made) == 1

@@ -202,10 +202,10 @@ class Comparer:
         else:
             values = dict(zip(prog.slot, cur.v))
             values.update(zip(self.params, cur.start))  # an update's right side reads the old values
-            from ..symbolic import Symbolic, one_line
+            from ..symbolic import one_line, shared_symbolic
 
             nnstep_code = op.code
-            formula = one_line(Symbolic(prog).substituted(op, values))
+            formula = one_line(shared_symbolic(prog).substituted(op, values))
             if missing_update:
                 hint = (f"{name} is never updated in this sample: a missing update "
                         f"(nnstep's line: {op.code})")

@@ -24,13 +24,13 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .formulas import EXPAND_LIMIT, Formula, Symbolic
+    from .formulas import EXPAND_LIMIT, Formula, Symbolic, shared_symbolic
     from .functions import FUNCTIONS, relu, sigmoid
     from .printing import IVERSON_LEGEND, latex, legend, leibniz, one_line, pretty, pretty_printer, unicode_printing
 
 #: Each public name and the module that holds it.
 _HOMES = {
-    "EXPAND_LIMIT": "formulas", "Formula": "formulas", "Symbolic": "formulas",
+    "EXPAND_LIMIT": "formulas", "Formula": "formulas", "Symbolic": "formulas", "shared_symbolic": "formulas",
     "FUNCTIONS": "functions", "relu": "functions", "sigmoid": "functions",
     "IVERSON_LEGEND": "printing", "latex": "printing", "legend": "printing", "leibniz": "printing",
     "one_line": "printing", "pretty": "printing", "pretty_printer": "printing", "unicode_printing": "printing",
@@ -38,7 +38,7 @@ _HOMES = {
 
 __all__ = [
     "EXPAND_LIMIT", "FUNCTIONS", "IVERSON_LEGEND", "Formula", "Symbolic", "latex", "legend", "leibniz", "one_line",
-    "pretty", "pretty_printer", "relu", "sigmoid", "unicode_printing",
+    "pretty", "pretty_printer", "relu", "sigmoid", "shared_symbolic", "unicode_printing",
 ]
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import sympy as sp
 
+from ..program import PerProgram
 from .bridge import symbol as _symbol
 from .bridge import to_sympy
 from .functions import FUNCTIONS
@@ -373,6 +374,16 @@ def _worked_out(expr: Any) -> Any | None:
         return None
     expr = bounded(expr)
     return None if expr is None or sp.count_ops(expr) > EXPAND_LIMIT else expr
+
+
+def _make_symbolic(program: Program) -> Symbolic:
+    return Symbolic(program)
+
+
+#: Derivations depend only on :attr:`~nnstep.program.Program.fingerprint`, so equal
+#: programs share one :class:`Symbolic` (the formula pane's worker, an export, a trace
+#: in the same process).
+shared_symbolic: PerProgram[Symbolic] = PerProgram(_make_symbolic)
 
 
 #: The largest exponent :func:`bounded` lets SymPy work out exactly (products of nested

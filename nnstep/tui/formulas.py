@@ -9,12 +9,11 @@ them and keeps the results.
 
 from __future__ import annotations
 
-import hashlib
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from nnstep.program import PerProgram
 from nnstep.symbolic.views import (  # plain data and string work: no SymPy imported here
     MAX_PRETTY_WIDTH,
     SLOT,
@@ -48,26 +47,10 @@ AHEAD = 24
 
 
 #: Renderings are plain data and depend only on the program's ops and the network's
-#: definitions, so every book of the same program shares them: reopening or reloading an
-#: unchanged scenario (or a second app in this process) renders nothing twice.  The most
-#: recently used programs are kept, up to :data:`SHARED_OPS` ops in all (Iris has 1,631).
-SHARED_OPS = 20_000
-_shared: OrderedDict[str, tuple[int, dict[int, OpFormulas], dict[int, Expanded]]] = OrderedDict()
-_shared_lock = threading.Lock()
-
-
-def shared_renderings(program: Program) -> tuple[dict[int, OpFormulas], dict[int, Expanded]]:
-    """The (formulas, expanded) dicts every book of an equal program fills (in the worker)."""
-    sc = program.scenario
-    key = hashlib.sha256(repr((program.ops, sc.layers, sc.graph, sc.loss)).encode()).hexdigest()
-    with _shared_lock:
-        found = _shared.get(key)
-        if found is None:
-            found = _shared[key] = (len(program.ops), {}, {})
-        _shared.move_to_end(key)
-        while len(_shared) > 1 and sum(n for n, _, _ in _shared.values()) > SHARED_OPS:
-            _shared.popitem(last=False)
-        return found[1], found[2]
+#: definitions (:attr:`~nnstep.program.Program.fingerprint`), so every book of an equal
+#: program fills the same (formulas, expanded) dicts, in the worker: reopening or
+#: reloading an unchanged scenario (or a second app in this process) renders nothing twice.
+shared_renderings: PerProgram[tuple[dict[int, OpFormulas], dict[int, Expanded]]] = PerProgram(lambda _: ({}, {}))
 
 
 def pane_renderer(sy: Symbolic) -> Renderer:
@@ -124,7 +107,7 @@ class FormulaBook:
         ``ready(index)`` is called after a requested op is rendered, ``ready(-1)``
         once SymPy is loaded and once everything is done."""
         try:
-            from nnstep.symbolic import Symbolic
+            from nnstep.symbolic import shared_symbolic
 
             formulas, expanded = shared_renderings(self.program)
             formulas.update(self._formulas)
@@ -134,7 +117,7 @@ class FormulaBook:
 
             def renderer() -> Renderer:  # made when an op is not rendered yet
                 if not made:
-                    made.append(pane_renderer(Symbolic(self.program)))
+                    made.append(pane_renderer(shared_symbolic(self.program)))
                 return made[0]
 
             if len(formulas) < len(self.ops):
