@@ -197,7 +197,13 @@ class NNStepApp(Opening, Runs, App):
         if self.dbg is None:
             return
         switcher = self.query_one("#slot", ContentSwitcher)
+        hidden = switcher.visible_content
         switcher.current = NETWORK if switcher.current == view else view
+        focused = self.focused
+        if hidden is not None and focused is not None and (focused is hidden or hidden in focused.ancestors):
+            # the focus leaves a hidden view now, not a frame later: to the one shown, or the program
+            shown = switcher.visible_content
+            (shown if shown is not None and shown.focusable else self.query_one(ProgramView)).focus()
         if self.narrow:
             self.screen.remove_class("-show-values")
         if not self.busy:
