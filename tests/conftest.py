@@ -27,6 +27,12 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
             config.option.dist = "worksteal"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest tests (marked ``long``) first: the workers then end on short ones
+    together instead of one of them finishing a half-minute test alone."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)  # stable: the rest keep their order
+
+
 def _finer_idle_waits() -> None:
     """Pilot waits for the process to go idle after each key and pause
     (``textual._wait.wait_for_idle``): it sleeps in 20 ms slices until one passes with

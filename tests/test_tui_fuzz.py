@@ -106,6 +106,7 @@ async def drive(seed: int, count: int) -> None:
             assert dbg.state() == fresh.state()
 
 
+@pytest.mark.long
 @pytest.mark.parametrize("seed", [1, 2])
 def test_two_thousand_random_keys_and_resizes(seed, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # x (export this step) writes its handouts there
