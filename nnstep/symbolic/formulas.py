@@ -376,14 +376,10 @@ def _worked_out(expr: Any) -> Any | None:
     return None if expr is None or sp.count_ops(expr) > EXPAND_LIMIT else expr
 
 
-def _make_symbolic(program: Program) -> Symbolic:
-    return Symbolic(program)
-
-
 #: Derivations depend only on :attr:`~nnstep.program.Program.fingerprint`, so equal
 #: programs share one :class:`Symbolic` (the formula pane's worker, an export, a trace
 #: in the same process).
-shared_symbolic: PerProgram[Symbolic] = PerProgram(_make_symbolic)
+shared_symbolic: PerProgram[Symbolic] = PerProgram(Symbolic)
 
 
 #: The largest exponent :func:`bounded` lets SymPy work out exactly (products of nested
