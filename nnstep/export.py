@@ -239,6 +239,12 @@ def render(step: StepRecord, fmt: str = "markdown", *, cancel: Callable[[], bool
     return WRITERS[fmt](step, _ops(step, cancel))
 
 
+def _by_phase(ops: list[_Op]) -> list[tuple[str, list[_Op]]]:
+    """The ops grouped by phase, in the order of :data:`PHASES` (phases with no op left out)."""
+    groups = [(phase, [o for o in ops if o.phase == phase]) for phase in PHASES]
+    return [(phase, group) for phase, group in groups if group]
+
+
 def _latex_name(name: str) -> str:
     from .symbolic import printing
 
@@ -286,10 +292,7 @@ def _markdown(step: StepRecord, ops: list[_Op]) -> str:
     for n in p.parameters:
         out.append(f"| ${_latex_name(n)}$ | {repr(step.before[n])} | {repr(step.after[n])} |")
     out.append("")
-    for phase in PHASES:
-        group = [o for o in ops if o.phase == phase]
-        if not group:
-            continue
+    for phase, group in _by_phase(ops):
         out += [f"## {HEADINGS[phase]}", ""]
         for o in group:
             out += [f"**{o.number}.** {md_text(o.code)}", "", f"$${o.formula}$$", "", f"$${o.numbers}$$", ""]
@@ -356,10 +359,7 @@ def _latex(step: StepRecord, ops: list[_Op]) -> str:
     for n in p.parameters:
         out.append(rf"${_latex_name(n)}$ & ${number_latex(step.before[n])}$ & ${number_latex(step.after[n])}$ \\")
     out += [r"\end{tabular}", ""]
-    for phase in PHASES:
-        group = [o for o in ops if o.phase == phase]
-        if not group:
-            continue
+    for phase, group in _by_phase(ops):
         out += [rf"\subsection*{{{HEADINGS[phase]}}}", ""]
         for o in group:
             out += [rf"\paragraph{{{o.number}.}} \texttt{{{tex_text(o.code)}}}", r"\[", o.formula, r"\]",
@@ -415,10 +415,7 @@ def _html(step: StepRecord, ops: list[_Op]) -> str:
         out.append(f"<tr><td>{_mathml(_latex_name(n))}</td><td class=\"n\">{repr(step.before[n])}</td>"
                    f"<td class=\"n\">{repr(step.after[n])}</td></tr>")
     out.append("</table>")
-    for phase in PHASES:
-        group = [o for o in ops if o.phase == phase]
-        if not group:
-            continue
+    for phase, group in _by_phase(ops):
         out.append(f"<h2>{HEADINGS[phase]}</h2>")
         for o in group:
             out += ['<div class="op">', f"<p><strong>{o.number}.</strong> <code>{h(o.code)}</code></p>",
