@@ -13,7 +13,6 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 from nnstep.errors import NNStepError
@@ -32,6 +31,7 @@ from nnstep.vector import VectorNetwork
 
 from ..fmt import num
 from .computed import ComputedView, parameters_where
+from .dialog import Dialog
 from .rows import style_of
 
 if TYPE_CHECKING:
@@ -202,15 +202,11 @@ class PredictionsView(ComputedView):
             self._rows()
 
 
-class NewInputScreen(ModalScreen["tuple[float, ...] | None"]):
+class NewInputScreen(Dialog["tuple[float, ...] | None"]):
     """Ask for a new input, ``x1=-7,x2=-3``; a wrong one is explained under the field."""
 
     DEFAULT_CSS = """
-    NewInputScreen { align: center middle; }
-    NewInputScreen > Vertical {
-        width: 90%; max-width: 80; height: auto;
-        border: thick $accent; background: $surface; padding: 0 1;
-    }
+    NewInputScreen > Vertical { max-width: 80; }
     NewInputScreen #new-input-error { color: $text-error; }
     """
     BINDINGS = [Binding("escape", "dismiss(None)", "cancel", show=False)]

@@ -9,13 +9,14 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.suggester import Suggester
 from textual.widgets import Input, Label, OptionList, Static, Switch
 from textual.widgets.option_list import Option
 
 from nnstep.errors import NNStepError
 from nnstep.text import visible
+
+from ..components.dialog import Dialog
 
 if TYPE_CHECKING:
     from nnstep.debugger import Debugger
@@ -47,17 +48,13 @@ def example_names(dbg: Debugger) -> tuple[str, str]:
     return (gradients[0] if gradients else prog.ops[-1].name), loss
 
 
-class BreakpointsScreen(ModalScreen[None]):
+class BreakpointsScreen(Dialog[None]):
     """Add a condition such as ``abs(d_L_d_w1) > 0.04`` or ``L < 0.01`` (or an op
     name for a plain breakpoint), remove one with delete, switch stop-on-NaN/inf.
     Changes apply to the debugger at once."""
 
     DEFAULT_CSS = """
-    BreakpointsScreen { align: center middle; }
-    BreakpointsScreen > Vertical {
-        width: 90%; max-width: 90; height: auto; max-height: 90%;
-        border: thick $accent; background: $surface; padding: 0 1;
-    }
+    BreakpointsScreen > Vertical { max-width: 90; max-height: 90%; }
     BreakpointsScreen OptionList { height: auto; min-height: 3; max-height: 12; }
     BreakpointsScreen #bp-error { color: $text-error; height: auto; }
     BreakpointsScreen Horizontal { height: auto; }

@@ -10,12 +10,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 from nnstep.errors import NNStepError
 from nnstep.text import visible
 
+from ..components.dialog import Dialog
 from ..fmt import num
 from .breakpoints import NameSuggester
 
@@ -47,16 +47,12 @@ def suggested_name(dbg: Debugger, op: Op | None) -> str:
     return dbg.program.parameters[0]
 
 
-class EditScreen(ModalScreen["Edit | None"]):
+class EditScreen(Dialog["Edit | None"]):
     """Type ``NAME = FORMULA``; enter makes the edit (an error stays in the dialog,
     one line), esc cancels.  Dismisses with the :class:`~nnstep.debugger.Edit` made."""
 
     DEFAULT_CSS = """
-    EditScreen { align: center middle; }
-    EditScreen > Vertical {
-        width: 90%; max-width: 84; height: auto;
-        border: thick $accent; background: $surface; padding: 0 1;
-    }
+    EditScreen > Vertical { max-width: 84; }
     EditScreen #edit-error { color: $text-error; height: auto; }
     EditScreen .hint { color: $text-muted; }
     EditScreen Vertical > Label { width: 100%; }

@@ -8,11 +8,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Input, Label, Static
 
 from nnstep.text import visible
+
+from ..components.dialog import Dialog
 
 if TYPE_CHECKING:
     from nnstep.debugger import Debugger
@@ -49,13 +50,9 @@ def parse_position(dbg: Debugger, epoch: str, sample: str, op: str) -> tuple[int
     return e, s, o
 
 
-class GotoScreen(ModalScreen["tuple[int, int, int] | None"]):
+class GotoScreen(Dialog["tuple[int, int, int] | None"]):
     DEFAULT_CSS = """
-    GotoScreen { align: center middle; }
-    GotoScreen > Vertical {
-        width: 90%; max-width: 80; height: auto;
-        border: thick $accent; background: $surface; padding: 0 1;
-    }
+    GotoScreen > Vertical { max-width: 80; }
     GotoScreen Horizontal { height: auto; }
     GotoScreen Horizontal > Vertical { width: 1fr; height: auto; }
     GotoScreen #goto-error { color: $text-error; height: auto; }

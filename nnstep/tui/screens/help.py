@@ -7,11 +7,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from nnstep.health import EPS, EXPLODING, VANISHING
 
+from ..components.dialog import Dialog
 from ..keys import KEYS, PANE_KEYS
 
 PANES = (
@@ -73,13 +73,9 @@ def help_text() -> Table:
     return out
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(Dialog[None]):
     DEFAULT_CSS = """
-    HelpScreen { align: center middle; }
-    HelpScreen > VerticalScroll {
-        width: 90%; max-width: 110; height: 90%;
-        border: thick $accent; background: $surface; padding: 0 1;
-    }
+    HelpScreen > VerticalScroll { max-width: 110; height: 90%; }
     """
     BINDINGS = [
         Binding("escape,q,question_mark", "dismiss", "close", show=True),

@@ -9,7 +9,6 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.suggester import Suggester
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
@@ -19,6 +18,7 @@ from nnstep.scenario import iter_descriptions, load_scenario
 from nnstep.text import visible
 
 from .. import background
+from ..components.dialog import Dialog
 from ..components.errors import error_text
 from ..served import inside_roots, open_refusal, open_roots
 
@@ -54,16 +54,12 @@ class PathSuggester(Suggester):
         return value + extra if extra else None
 
 
-class OpenScreen(ModalScreen["tuple[str, Scenario] | None"]):
+class OpenScreen(Dialog["tuple[str, Scenario] | None"]):
     """Pick a bundled scenario or type a path; errors show here, with file, line,
     key and reason, and the dialog stays open."""
 
     DEFAULT_CSS = """
-    OpenScreen { align: center middle; }
-    OpenScreen > Vertical {
-        width: 90%; max-width: 100; height: auto; max-height: 90%;
-        border: thick $accent; background: $surface; padding: 0 1;
-    }
+    OpenScreen > Vertical { max-width: 100; max-height: 90%; }
     OpenScreen OptionList { height: auto; max-height: 18; }
     OpenScreen Input { margin: 0 0 0 0; }
     OpenScreen #open-error { height: auto; max-height: 12; }

@@ -9,13 +9,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from nnstep.errors import NNStepError
 from nnstep.text import visible
 
+from ..components.dialog import Dialog
 from .breakpoints import NameSuggester
 
 if TYPE_CHECKING:
@@ -25,16 +25,12 @@ if TYPE_CHECKING:
 MAX_WATCHES = 32
 
 
-class WatchesScreen(ModalScreen["list[str]"]):
+class WatchesScreen(Dialog["list[str]"]):
     """Add a watch with enter, remove the highlighted one with delete/x; esc closes
     and dismisses with the watches' texts."""
 
     DEFAULT_CSS = """
-    WatchesScreen { align: center middle; }
-    WatchesScreen > Vertical {
-        width: 90%; max-width: 90; height: auto; max-height: 90%;
-        border: thick $accent; background: $surface; padding: 0 1;
-    }
+    WatchesScreen > Vertical { max-width: 90; max-height: 90%; }
     WatchesScreen OptionList { height: auto; min-height: 3; max-height: 12; }
     WatchesScreen #watch-error { color: $text-error; height: auto; }
     WatchesScreen .hint { color: $text-muted; }
