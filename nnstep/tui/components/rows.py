@@ -81,7 +81,18 @@ class RowList(ScrollView, inherit_bindings=False):
                     text.render(self.app.console, end="") if s.text]
         return Strip(segments).crop_extend(x, x + width, base)
 
-    def _signature(self, index: int, width: int, text: Text) -> tuple:
+    def row_key(self, index: int, width: int) -> tuple | None:
+        """Everything row ``index`` is drawn from at ``width`` (its state, values, styles'
+        focus and theme), when that is cheaper to gather than drawing the row; None: the
+        row is drawn and its text compared."""
+        return None
+
+    def _signature(self, index: int, width: int, text: Text | None = None) -> tuple:
+        key = self.row_key(index, width)
+        if key is not None:
+            return (index, width, round(self.scroll_offset.x), key)
+        if text is None:
+            text = self.row_text(index, max(width, self.virtual_width))
         return (index, width, round(self.scroll_offset.x), text.plain, str(text.style), tuple(text.spans))
 
     def refresh_rows(self) -> None:
@@ -95,7 +106,7 @@ class RowList(ScrollView, inherit_bindings=False):
         for y in range(height):
             index = self.row_at(y)
             if 0 <= index < len(self.rows):
-                now = self._signature(index, width, self.row_text(index, max(width, self.virtual_width)))
+                now = self._signature(index, width)
             else:
                 now = None
             if self._painted.get(y) != now:

@@ -137,6 +137,21 @@ class ValuesView(RowList, can_focus=True):
         if top != round(self.scroll_offset.y):
             self.scroll_to(y=top, animate=False, immediate=True)
 
+    def row_key(self, index: int, width: int) -> tuple | None:
+        kind, what = self.rows[index]
+        looks = (self.has_focus, self.app.theme)
+        if kind == "heading":
+            return (kind, what, looks)
+        if kind == "watch":  # a watch's value is computed: drawn and compared
+            return None
+        dbg = self.dbg
+        assert dbg is not None
+        name = str(what)
+        update = dbg.program.by_name.get(name)
+        return (name, dbg.value(name), self.diff.get(name, ()), self.old.get(name, ()),
+                update is not None and update.index <= dbg.op_index, self.flags.get(name), name == self.changed,
+                self.name_w, self.group_w.get(name), looks)
+
     def row_text(self, index: int, width: int) -> Text:
         kind, what = self.rows[index]
         if kind == "heading":
