@@ -61,9 +61,10 @@ class RowList(ScrollView, inherit_bindings=False):
     def action_page_down(self) -> None:
         self.scroll_page_down(animate=False)
 
-    def row_at(self, y: int) -> int:
-        """The row shown on screen line ``y`` (a subclass may pin rows at the top)."""
-        return y + round(self.scroll_offset.y)
+    def row_at(self, y: int, top: int | None = None) -> int:
+        """The row shown on screen line ``y`` when the pane is scrolled ``top`` rows down
+        (None: as it is now); a subclass may pin rows at the top."""
+        return y + (round(self.scroll_offset.y) if top is None else top)
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
@@ -74,7 +75,7 @@ class RowList(ScrollView, inherit_bindings=False):
             return Strip.blank(width, base)
         x = round(self.scroll_offset.x) if self.virtual_width else 0
         text = self.row_text(index, max(width, self.virtual_width))
-        self._painted[y] = self._signature(index, width, text)
+        self._painted[y] = self._signature(index, width, round(self.scroll_offset.x), text)
         text.no_wrap = True
         text.overflow = "crop"
         segments = [Segment(s.text, base + s.style if s.style else base) for s in
@@ -87,30 +88,31 @@ class RowList(ScrollView, inherit_bindings=False):
         row is drawn and its text compared."""
         return None
 
-    def _signature(self, index: int, width: int, text: Text | None = None) -> tuple:
+    def _signature(self, index: int, width: int, x: int, text: Text | None = None) -> tuple:
+        """What row ``index`` looks like at ``width`` scrolled ``x`` columns sideways."""
         key = self.row_key(index, width)
         if key is not None:
-            return (index, width, round(self.scroll_offset.x), key)
+            return (index, width, x, key)
         if text is None:
             text = self.row_text(index, max(width, self.virtual_width))
-        return (index, width, round(self.scroll_offset.x), text.plain, str(text.style), tuple(text.spans))
+        return (index, width, x, text.plain, str(text.style), tuple(text.spans))
 
     def refresh_rows(self) -> None:
         """Repaint only the rows on screen whose text or styles changed since they were
         drawn (a scroll repaints the whole pane by itself)."""
-        width = self.scrollable_content_region.width
-        height = self.scrollable_content_region.height
+        width, height = self.scrollable_content_region.size
         if width <= 0 or not self._painted:
             self.refresh()
             return
+        x, top = self.scroll_offset  # read once: each read is computed
+        changed = []
         for y in range(height):
-            index = self.row_at(y)
-            if 0 <= index < len(self.rows):
-                now = self._signature(index, width)
-            else:
-                now = None
+            index = self.row_at(y, top)
+            now = self._signature(index, width, x) if 0 <= index < len(self.rows) else None
             if self._painted.get(y) != now:
-                self.refresh(Region(0, y, width, 1))
+                changed.append(Region(0, y, width, 1))
+        if changed:
+            self.refresh(*changed)
 
     def keep_row_in_view(self, index: int) -> None:
         """Scroll so that row ``index`` is at least a quarter of the pane from its top and

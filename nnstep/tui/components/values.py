@@ -209,8 +209,10 @@ class ValuesView(RowList, can_focus=True):
         """Rows kept at the top while the rest scrolls: the watches and their heading."""
         return len(self.watches) + 1 if self.watches and self.dbg is not None else 0
 
-    def row_at(self, y: int) -> int:
-        return y if y < self.pinned else y + round(self.scroll_offset.y)
+    def row_at(self, y: int, top: int | None = None) -> int:
+        if y < self.pinned:
+            return y
+        return y + (round(self.scroll_offset.y) if top is None else top)
 
     def changed_names(self) -> list[str]:
         """The names the last edit changed (shown as before → now)."""
