@@ -6,9 +6,12 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from rich.segment import Segment
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
+from textual.strip import Strip
+from textual.widget import Widget
 from textual.widgets import Sparkline, Static
 
 from nnstep.text import visible
@@ -93,6 +96,39 @@ def status_text(dbg: Debugger, width: int, extra: str = "", short_extra: str | N
     return t
 
 
+class StatusLine(Widget):
+    """The status text: one line drawn straight from its Rich ``Text`` when it changes (a
+    ``Static`` would parse and lay it out again on every step, about half a ms)."""
+
+    DEFAULT_CSS = """
+    StatusLine { height: 1; }
+    """
+
+    def __init__(self, **kw) -> None:
+        super().__init__(**kw)
+        self.content = Text()
+        self._strip: Strip | None = None
+
+    def update(self, text: Text) -> None:
+        self.content = text
+        self._strip = None
+        self.refresh()
+
+    def render_line(self, y: int) -> Strip:
+        width = self.content_size.width
+        base = self.visual_style.rich_style
+        if y or width <= 0:
+            return Strip.blank(width, base)
+        if self._strip is None or self._strip.cell_length != width:
+            text = self.content.copy()
+            text.no_wrap = True
+            text.truncate(width, overflow="ellipsis")
+            segments = [Segment(s.text, base + s.style if s.style else base)
+                        for s in text.render(self.app.console, end="") if s.text]
+            self._strip = Strip(segments).crop_extend(0, width, base)
+        return self._strip
+
+
 class StatusBar(Horizontal):
     """One line at the top of the screen."""
 
@@ -112,7 +148,7 @@ class StatusBar(Horizontal):
         self._last: tuple[Text | Callable[[int], Text], list[float] | None] | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static(id="status-text")
+        yield StatusLine(id="status-text")
         yield Static(id="status-loss")
         yield Sparkline([], id="sparkline")
 
@@ -145,7 +181,7 @@ class StatusBar(Horizontal):
         shown = (text.plain, str(text.style), tuple(text.spans)) if isinstance(text, Text) else text
         if shown != self._text_shown:  # repaint only when the text changes
             self._text_shown = shown
-            self.query_one("#status-text", Static).update(text, layout=False)
+            self.query_one("#status-text", StatusLine).update(text)
 
     def on_resize(self) -> None:
         if self._last is not None:
@@ -153,6 +189,6 @@ class StatusBar(Horizontal):
 
     @property
     def plain(self) -> str:
-        text = self.query_one("#status-text", Static).content
+        text = self.query_one("#status-text", StatusLine).content
         loss = self.query_one("#status-loss", Static).content
-        return f"{text.plain if isinstance(text, Text) else text} {loss}"
+        return f"{text.plain} {loss}"
