@@ -114,21 +114,27 @@ class NNStepApp(Opening, Runs, App):
         self.edit_undo: Edit | None = None  # right after a what-if edit: that edit (p undoes it)
         self.pending_session: tuple[Debugger, list[str], str] | None = None  # --session: opened first
         self.session_file: Path | None = None  # where ctrl+s saves (the restored file, else beside the scenario)
+        # the panes every step redraws, kept at hand (a query walks the DOM: a tenth of a ms each)
+        self.program_pane = ProgramView(id="program")
+        self.formula_pane = FormulaView(id="formula")
+        self.network_pane = NetworkView(id=NETWORK)
+        self.values_pane = ValuesView(id="values")
+        self.status_bar = StatusBar(id="status")
 
     # ------------------------------------------------------------------ layout
 
     def compose(self) -> ComposeResult:
-        yield StatusBar(id="status")
+        yield self.status_bar
         with Vertical(id="panes"):
             with Horizontal(id="top"):
-                yield ProgramView(id="program")
-                yield FormulaView(id="formula")
+                yield self.program_pane
+                yield self.formula_pane
             with Horizontal(id="bottom"):
                 with ContentSwitcher(initial=NETWORK, id="slot"):
-                    yield NetworkView(id=NETWORK)
+                    yield self.network_pane
                     for spec in slot_views():
                         yield spec.make(spec.id)
-                yield ValuesView(id="values")
+                yield self.values_pane
         yield ErrorView(id="error")
         # in the flow above the footer (both docked at the bottom would overlap)
         with Horizontal(id="run"):
@@ -160,7 +166,7 @@ class NNStepApp(Opening, Runs, App):
         if dbg is None:
             return
         self._sync_losses()
-        program = self.query_one(ProgramView)
+        program = self.program_pane
         program.sync()
         sample = dbg.sample
         inputs = ", ".join(f"{n} = {v:g}" for n, v in zip(dbg.program.inputs, sample.x))
@@ -169,7 +175,7 @@ class NNStepApp(Opening, Runs, App):
         if program.border_title != title:  # setting a border title repaints the whole pane
             program.border_title = Content(title)
         self.shown_op = program.selected
-        self.query_one(ValuesView).sync()
+        self.values_pane.sync()
         self.sync_slot()
         self.update_formula(reset=True)
         self.update_status()
@@ -187,7 +193,7 @@ class NNStepApp(Opening, Runs, App):
             return
         if self.slot == NETWORK:
             assert self.network_model is not None
-            self.query_one(NetworkView).show(self.network_model.scene(dbg))
+            self.network_pane.show(self.network_model.scene(dbg))
         else:
             view: SlotView = self.query_one(f"#{self.slot}")  # type: ignore[assignment]
             view.sync(dbg)
@@ -214,7 +220,7 @@ class NNStepApp(Opening, Runs, App):
         dbg = self.dbg
         if dbg is None:
             return
-        bar = self.query_one(StatusBar)
+        bar = self.status_bar
         extra, short = self.message, self.message_short or self.message
         if self.playing:
             speed = f"{SPEEDS[self.speed_index]:g} op/s"

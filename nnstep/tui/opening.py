@@ -13,7 +13,6 @@ from pathlib import Path
 
 from rich.text import Text
 from textual.content import Content
-from textual.css.query import NoMatches
 from textual.message import Message
 from textual.worker import get_current_worker
 
@@ -45,6 +44,8 @@ class FormulaReady(Message):
 
 class Opening:
     """Opening scenarios and their formulas: hosted by the app (``self`` is the app)."""
+
+    formula_pane: FormulaView  # the app's formula pane (NNStepApp.__init__)
 
     # ------------------------------------------------------------------ scenario
 
@@ -338,11 +339,9 @@ class Opening:
 
     def update_formula(self, *, reset: bool) -> None:
         dbg = self.dbg
-        if dbg is None or self.busy:  # a worker owns the debugger while it runs
-            return
-        try:  # query_one, not query: a query walks the whole DOM (a third of a ms per step)
-            pane = self.query_one(FormulaView)
-        except NoMatches:  # none yet, or no longer while the app closes
+        pane = self.formula_pane
+        # a worker owns the debugger while it runs; the pane is not mounted yet, or no longer (closing)
+        if dbg is None or self.busy or not pane.is_attached:
             return
         width = max(30, pane.scrollable_content_region.width or 60)
         text, waiting = formula_text(dbg, self.book, self.shown_op, self.view, width)

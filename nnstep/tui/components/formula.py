@@ -323,7 +323,7 @@ class FormulaView(RowList, can_focus=True):
             self.refresh()
         else:  # only the lines whose text or styles changed (the rest, the scrollbar and border stay)
             self.refresh_rows()
-        if reset:
+        if reset and (self.scroll_x or self.scroll_y):
             self.scroll_to(0, 0, animate=False, immediate=True)
 
     def row_text(self, index: int, width: int) -> Text:
