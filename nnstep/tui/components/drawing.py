@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from rich.style import Style
-from rich.text import Text
+from rich.text import Span, Text
 
 from .labels import ACT_SYMBOL, HOT, PRECISE_W, Numbers, texts
-from .palette import FAINT
+from .palette import FAINT, colored
 
 if TYPE_CHECKING:
     from .scene import NetworkModel, Scene
@@ -272,12 +272,11 @@ class Canvas:
         self.line_styles: dict[tuple[int, int, str], Style] = {}
 
     def text(self, x: int, y: int, text: str, style: Style | None = None) -> None:
-        if not 0 <= y < self.height:
+        lo, hi = max(0, x), min(self.width, x + len(text))
+        if not 0 <= y < self.height or lo >= hi:
             return
-        for i, ch in enumerate(text):
-            if 0 <= x + i < self.width:
-                self.chars[y][x + i] = ch
-                self.styles[y][x + i] = style
+        self.chars[y][lo:hi] = text[lo - x:hi - x]
+        self.styles[y][lo:hi] = [style] * (hi - lo)
 
     def level(self, owner: str, x0: int, x1: int, y: int, style: Style) -> None:
         """A level line from x0 to x1 (inclusive)."""
@@ -324,20 +323,23 @@ class Canvas:
             self.styles[y][x] = self.line_styles[(x, y, owner)]
 
     def lines(self) -> list[Text]:
+        """Each row as a Text, a span per run of equal styles (fewer escapes written), an
+        unstyled end of the row stripped of its spaces."""
         out = []
         for chars, styles in zip(self.chars, self.styles):
-            t = Text(no_wrap=True, overflow="crop")
-            run: list[str] = []
-            run_style: Style | None = None
-            for ch, st in zip(chars, styles):
-                if st != run_style and run:  # equal styles make one run (fewer escapes written)
-                    t.append("".join(run), run_style)
-                    run = []
-                run_style = st
-                run.append(ch)
-            if run:
-                t.append("".join(run).rstrip() if run_style is None else "".join(run), run_style)
-            out.append(t)
+            plain = "".join(chars)
+            spans = []
+            start, style = 0, styles[0] if styles else None
+            for x, st in enumerate(styles):
+                if st is not style and st != style:  # most neighbours share one Style object
+                    if style is not None:
+                        spans.append(Span(start, x, style))
+                    start, style = x, st
+            if style is not None:
+                spans.append(Span(start, len(styles), style))
+            else:
+                plain = plain[:start] + plain[start:].rstrip()
+            out.append(Text(plain, no_wrap=True, overflow="crop", spans=spans))
         return out
 
 
@@ -353,7 +355,7 @@ def paint(model: NetworkModel, scene: Scene, lay: Layout, width: int, height: in
             sx, sy = lay.anchor[src]
             hot = p in scene.writes or p in scene.reads
             style = tx.edge_styles[p]
-            trunk = HOT if hot else Style(color=FAINT)
+            trunk = HOT if hot else colored(FAINT)
             canvas.level(src, sx + 1, lane, sy, trunk)
             canvas.upright(src, lane, sy, row, trunk)
             canvas.level(src, lane, g.end, row, style)
@@ -366,7 +368,7 @@ def paint(model: NetworkModel, scene: Scene, lay: Layout, width: int, height: in
         for o in outputs:
             sx, sy = lay.anchor[o]
             hot = loss_hot or o in scene.reads
-            st = HOT if hot else Style(color=FAINT)
+            st = HOT if hot else colored(FAINT)
             canvas.level(o, sx + 1, g.lanes[o], sy, st)
             canvas.upright(o, g.lanes[o], sy, ly, st)
             canvas.level(o, g.lanes[o], g.end, ly, st)
@@ -382,7 +384,7 @@ def paint(model: NetworkModel, scene: Scene, lay: Layout, width: int, height: in
                     label, st = tx.ports[p]
                     canvas.text(lay.port_x[ci], y + k, label.ljust(lay.port_w[ci]), st)
                     bracket = "─" if n == 1 else ("┐" if k == 0 else "┘" if k == n - 1 else "┤")
-                    canvas.text(lay.port_x[ci] + lay.port_w[ci], y + k, "─" + bracket, Style(color=FAINT))
+                    canvas.text(lay.port_x[ci] + lay.port_w[ci], y + k, "─" + bracket, colored(FAINT))
             rows = tx.nodes[e]
             if e == loss and lay.loss_below:
                 first, *rest = rows

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from rich.style import Style
 
 from ..fmt import compact, fit
-from .palette import FAINT, HIGHLIGHT, tint
+from .palette import FAINT, HIGHLIGHT, colored, tint
 
 if TYPE_CHECKING:
     from .scene import NetworkModel, Scene
@@ -125,7 +125,7 @@ def texts(model: NetworkModel, scene: Scene, level: int, header: bool, number: N
         for u in layer:
             st = emphasis(scene, u)
             g = grads.get(u)
-            gstyle = Style(color=tint(g, gmax), bold=True) if g is not None else Style(color=FAINT)
+            gstyle = colored(tint(g, gmax), True) if g is not None else colored(FAINT)
             gtext = f"∂ {n(model.grad_name(u))}" if backward or g is not None else ""
             name = u if header else f"{u} {sym}"
             flag = scene.flags.get(u)
@@ -160,13 +160,13 @@ def texts(model: NetworkModel, scene: Scene, level: int, header: bool, number: N
             label = f"{blank}{p} {s(p)}"
         if scene.phase == "backward" and not placeholder:
             color = tint(grad, pmax) if grad is not None else FAINT
-            base = Style(color=color, bold=grad is not None)
+            base = colored(color, grad is not None)
         else:
             color = tint(vals.get(p), wmax, strong=False)
-            base = Style(color=color)
+            base = colored(color)
         hot = p in scene.writes or p in scene.reads
         ports[p] = (label, WRITE if p in scene.writes else READ if p in scene.reads else base)
-        edge_styles[p] = HOT if hot else Style(color=color)
+        edge_styles[p] = HOT if hot else colored(color)
     return Texts(nodes, ports, edge_styles)
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 from rich.color import Color
+from rich.style import Style
 
 POSITIVE = Color.parse("#5fafff")
 NEGATIVE = Color.parse("#ff8f4f")
@@ -26,3 +28,11 @@ def _blend(a: Color, b: Color, t: float) -> Color:
     ra, ga, ba = a.get_truecolor()
     rb, gb, bb = b.get_truecolor()
     return Color.from_rgb(ra + (rb - ra) * t, ga + (gb - ga) * t, ba + (bb - ba) * t)
+
+
+@lru_cache(maxsize=4096)
+def colored(color: Color, bold: bool | None = None) -> Style:
+    """The style of ``color`` (``bold``: True, False or, None, not said): one object per
+    colour, so a drawing's equal styles are the same object and runs of them are found
+    by identity."""
+    return Style(color=color, bold=bold)
