@@ -102,12 +102,12 @@ def test_formula_text_of_a_whole_sample_fits_a_narrow_pane(scenario):
         forms = [step.form for step in f.steps] + [book.get_expanded(index).form or Form(())]
         tall = {line for form in forms if len(form.lines) > 1 for _, laid in chain(f.lhs, [form]) for line in laid.lines}
         for view in ("symbols", "expanded"):
-            text, waiting = formula_text(dbg, book, index, view, 32)
+            lines, waiting = formula_text(dbg, book, index, view, 32)
             assert not waiting
-            for line in text.plain.split("\n"):
+            for line in (t.plain for t in lines):
                 assert len(line) <= 32 or line in tall, (dbg.ops[index].name, line)
         wide, _ = formula_text(dbg, book, index, "symbols", 200)  # room: no line broken
-        assert wide.plain.split("\n")[0] == dbg.ops[index].code
+        assert wide[0].plain == dbg.ops[index].code
 
 
 def test_formula_book_renders_requested_ops_first_and_everything_eventually():

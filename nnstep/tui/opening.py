@@ -344,10 +344,10 @@ class Opening:
         if dbg is None or self.busy or not pane.is_attached:
             return
         width = max(30, pane.scrollable_content_region.width or 60)
-        text, waiting = formula_text(dbg, self.book, self.shown_op, self.view, width)
+        lines, waiting = formula_text(dbg, self.book, self.shown_op, self.view, width)
         if waiting and self.book is not None:
             self.book.request(self.shown_op, expanded=self.view == "expanded")
-        pane.show(text, reset=reset)
+        pane.show(lines, reset=reset)
         book = self.book
         state = ""
         if book is not None and not book.sympy_ready and not book.failed:

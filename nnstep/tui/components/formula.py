@@ -175,8 +175,9 @@ def _place(rows: list[tuple[Form, str]], width: int, indent: int) -> list[Text]:
     return out
 
 
-def formula_text(dbg: Debugger, book: FormulaBook | None, index: int, view: str, width: int) -> tuple[Text, bool]:
-    """The pane's text for op ``index`` and whether it waits for the worker."""
+def formula_text(dbg: Debugger, book: FormulaBook | None, index: int, view: str, width: int
+                 ) -> tuple[list[Text], bool]:
+    """The pane's lines for op ``index`` and whether it waits for the worker."""
     op = dbg.ops[index]
     executed = index <= dbg.op_index
     lines: list[Text] = [Text(line, style="bold", no_wrap=True) for line in _code_lines(op.code, width)]
@@ -248,7 +249,7 @@ def formula_text(dbg: Debugger, book: FormulaBook | None, index: int, view: str,
             lines.append(Text(chunk, no_wrap=True))
     if executed and f is not None and not f.error and view != "latex":
         lines.extend(_finite_difference(dbg, op, value, width))
-    return Text("\n").join(lines), waiting
+    return lines, waiting
 
 
 def _finite_difference(dbg: Debugger, op, value: float | None, width: int) -> list[Text]:
@@ -302,9 +303,11 @@ class FormulaView(RowList, can_focus=True):
         if self.lines and self.scrollable_content_region.width != self.laid_out_for and update is not None:
             update(reset=False)
 
-    def show(self, text: Text, *, reset: bool) -> None:
+    def show(self, lines: list[Text], *, reset: bool) -> None:
         self.laid_out_for = self.scrollable_content_region.width
-        self.lines = text.split("\n", allow_blank=True)
+        # one Text per line (a line with a newline in it is split)
+        self.lines = [part for line in lines
+                      for part in (line.split("\n", allow_blank=True) if "\n" in line.plain else (line,))]
         width = max((line.cell_len for line in self.lines), default=0)
         # A new virtual size relayouts the whole screen (tens of ms).  Its height is kept
         # roomy (TALL lines; the vertical scrollbar always shown) and grows in steps only
