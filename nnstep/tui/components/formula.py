@@ -322,7 +322,16 @@ class FormulaView(RowList, can_focus=True):
         self.rows = [("line", i) for i in range(n)]
         if (w, h) != (self.virtual_width, self.virtual_size.height):
             self.virtual_width = w
-            self.virtual_size = Size(w, h)
+            if (w > region.width) != self.show_horizontal_scrollbar:
+                self.virtual_size = Size(w, h)  # the horizontal scrollbar comes or goes: a new layout
+            else:  # the same scrollbars, only their extent: no layout of the screen (25 ms)
+                self.set_reactive(FormulaView.virtual_size, Size(w, h))
+                for bar, total, seen in ((self.vertical_scrollbar, h, region.height),
+                                         (self.horizontal_scrollbar, w, region.width)):
+                    bar.window_virtual_size, bar.window_size = total, seen
+                if self.scroll_x > self.max_scroll_x or self.scroll_y > self.max_scroll_y:
+                    self.scroll_to(min(self.scroll_x, self.max_scroll_x), min(self.scroll_y, self.max_scroll_y),
+                                   animate=False, immediate=True)
             self.refresh()
         else:  # only the lines whose text or styles changed (the rest, the scrollbar and border stay)
             self.refresh_rows()
