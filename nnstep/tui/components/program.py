@@ -167,15 +167,14 @@ class ProgramView(RowList, can_focus=True):
 
     def row_key(self, index: int, width: int) -> tuple:
         kind, what = self.rows[index]
-        looks = (self.has_focus, self.app.theme)
         if kind == "heading":
-            return (kind, self.titles.get(str(what), str(what)), looks)
+            return (kind, self.titles.get(str(what), str(what)))
         dbg = self.dbg
         assert dbg is not None
         op = dbg.ops[int(what)]  # type: ignore[call-overload]
         executed = op.index <= self.current
         return (op.code, executed, op.index == self.current, op.index == self.selected,
-                op.name in dbg.breakpoints, dbg.value(op.name) if executed else None, self.is_maximized, looks)
+                op.name in dbg.breakpoints, dbg.value(op.name) if executed else None)
 
     def row_text(self, index: int, width: int) -> Text:
         kind, what = self.rows[index]

@@ -75,7 +75,7 @@ class RowList(ScrollView, inherit_bindings=False):
             return Strip.blank(width, base)
         x = round(self.scroll_offset.x) if self.virtual_width else 0
         text = self.row_text(index, max(width, self.virtual_width))
-        self._painted[y] = self._signature(index, width, round(self.scroll_offset.x), text)
+        self._painted[y] = self._signature(index, width, round(self.scroll_offset.x), self.looks(), text)
         text.no_wrap = True
         text.overflow = "crop"
         segments = [Segment(s.text, base + s.style if s.style else base) for s in
@@ -83,19 +83,23 @@ class RowList(ScrollView, inherit_bindings=False):
         return Strip(segments).crop_extend(x, x + width, base)
 
     def row_key(self, index: int, width: int) -> tuple | None:
-        """Everything row ``index`` is drawn from at ``width`` (its state, values, styles'
-        focus and theme), when that is cheaper to gather than drawing the row; None: the
-        row is drawn and its text compared."""
+        """Everything row ``index`` is drawn from at ``width`` (its state and values; the
+        pane's focus, theme and zoom are :meth:`looks`), when that is cheaper to gather
+        than drawing the row; None: the row is drawn and its text compared."""
         return None
 
-    def _signature(self, index: int, width: int, x: int, text: Text | None = None) -> tuple:
+    def looks(self) -> tuple:
+        """What every row's styles depend on: the pane's focus, the theme, the zoom."""
+        return (self.has_focus, self.app.theme, self.is_maximized)
+
+    def _signature(self, index: int, width: int, x: int, looks: tuple, text: Text | None = None) -> tuple:
         """What row ``index`` looks like at ``width`` scrolled ``x`` columns sideways."""
         key = self.row_key(index, width)
         if key is not None:
-            return (index, width, x, key)
+            return (index, width, x, looks, key)
         if text is None:
             text = self.row_text(index, max(width, self.virtual_width))
-        return (index, width, x, text.plain, str(text.style), tuple(text.spans))
+        return (index, width, x, looks, text.plain, str(text.style), tuple(text.spans))
 
     def refresh_rows(self) -> None:
         """Repaint only the rows on screen whose text or styles changed since they were
@@ -105,10 +109,11 @@ class RowList(ScrollView, inherit_bindings=False):
             self.refresh()
             return
         x, top = self.scroll_offset  # read once: each read is computed
+        looks = self.looks()
         changed = []
         for y in range(height):
             index = self.row_at(y, top)
-            now = self._signature(index, width, x) if 0 <= index < len(self.rows) else None
+            now = self._signature(index, width, x, looks) if 0 <= index < len(self.rows) else None
             if self._painted.get(y) != now:
                 changed.append(Region(0, y, width, 1))
         if changed:

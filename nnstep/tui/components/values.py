@@ -139,9 +139,8 @@ class ValuesView(RowList, can_focus=True):
 
     def row_key(self, index: int, width: int) -> tuple | None:
         kind, what = self.rows[index]
-        looks = (self.has_focus, self.app.theme)
         if kind == "heading":
-            return (kind, what, looks)
+            return (kind, what)
         if kind == "watch":  # a watch's value is computed: drawn and compared
             return None
         dbg = self.dbg
@@ -150,7 +149,7 @@ class ValuesView(RowList, can_focus=True):
         update = dbg.program.by_name.get(name)
         return (name, dbg.value(name), self.diff.get(name, ()), self.old.get(name, ()),
                 update is not None and update.index <= dbg.op_index, self.flags.get(name), name == self.changed,
-                self.name_w, self.group_w.get(name), looks)
+                self.name_w, self.group_w.get(name))
 
     def row_text(self, index: int, width: int) -> Text:
         kind, what = self.rows[index]
