@@ -143,6 +143,28 @@ async def test_a_long_run_shows_its_progress_and_esc_stops_it(tmp_path):
         assert app.dbg.t == t and "interrupted" in app.query_one(StatusBar).plain
 
 
+async def test_the_hidden_run_bar_does_not_animate():
+    # opening a scenario shows an indeterminate bar (it animates 15 times a second); once
+    # hidden, it must not go on animating, or it wakes the app and delays every key
+    from textual.widgets import ProgressBar
+    from textual.widgets._progress_bar import Bar
+
+    app = NNStepApp("note-network")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await wait_idle(app, pilot)
+        assert not app.query_one("#run").display
+        assert app.query_one(ProgressBar).percentage is not None
+        assert app.query_one(Bar).auto_refresh is None  # no animation timer
+        await pilot.press("o")  # an open dialog, and opening another scenario: a busy spell again
+        await pilot.pause()
+        app.pop_screen()
+        app.open_scenario("xor")
+        await wait_idle(app, pilot)
+        assert app.dbg.scenario.name == "XOR" and not app.query_one("#run").display
+        assert app.query_one(Bar).auto_refresh is None
+
+
 async def test_goto_takes_the_epoch_first():
     app = NNStepApp()
     async with app.run_test(size=SIZE) as pilot:

@@ -231,6 +231,8 @@ class Runs:
     def _end_busy(self) -> None:
         self.busy = ""
         self.query_one("#run").display = False
+        # determinate again: an indeterminate bar animates (15 frames a second) even when hidden
+        self.query_one(ProgressBar).update(total=1.0, progress=0.0)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.name == "run" and event.state == WorkerState.ERROR:
