@@ -3,12 +3,14 @@ the last byte nnstep writes in answer, and the bytes it writes per step, at 120x
 next to a minimal Textual app that redraws one line per key (the framework's floor),
 measured in the same run.
 
-    python tests/bench/pty_keys.py [--reps 40] [--root CHECKOUT]
+    python tests/bench/pty_keys.py [--reps 40] [--rounds 3] [--root CHECKOUT]
 
 It drives ``pty_latency.py`` (from the shared tools: ``$NNSTEP_PTY_TOOLS``, or
 ``../shared/tools`` next to the checkout or its parent) for each app in turn; the
 keys cycle ``nnnp`` so the steps walk forward through the sample with a step back
-every fourth key.  SymPy is imported before nnstep starts (see below).  ``--root`` measures another checkout of nnstep (e.g. an older
+every fourth key.  The apps take turns, ``--rounds`` times (``--reps`` keys each
+turn), so that a machine that slows down for a while slows them all: each figure is
+the median of an app's rounds, and each round's ratio is printed too.  SymPy is imported before nnstep starts (see below).  ``--root`` measures another checkout of nnstep (e.g. an older
 commit unpacked with ``git archive``) with this Python.  The last lines are the
 ratios to the targets (issue #13): median key-to-last-byte at most 3x the minimal
 app's, at most 9 KB per step on the note's network; Iris is reported too."""
@@ -18,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -50,11 +53,13 @@ def measure(tool: Path, cmd: list[str], reps: int, keys: str, root: Path) -> dic
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--reps", type=int, default=40)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--root", type=Path, default=ROOT)
     args = parser.parse_args()
     tool = tools()
     root = args.root.resolve()
-    print(f"machine: {machine()}; terminal {SIZE}; keys {KEYS!r} cycling, {args.reps} per app; nnstep from {root}")
+    print(f"machine: {machine()}; terminal {SIZE}; keys {KEYS!r} cycling, {args.reps} per app and round, "
+          f"{args.rounds} rounds; nnstep from {root}")
     # SymPy imported before the app starts, so that its import (which holds the GIL for
     # a second or more) is over when the keys come, as it is a moment after startup
     nnstep = [sys.executable, "-c", "import sys, runpy, sympy; sys.argv[0] = 'nnstep'; "
@@ -64,16 +69,26 @@ def main() -> None:
         "nnstep note-network": nnstep,
         "nnstep iris": [*nnstep, "iris"],
     }
-    got = {}
-    for name, cmd in runs.items():
-        keys = "n" if name.startswith("minimal") else KEYS
-        got[name] = r = measure(tool, cmd, args.reps, keys, root)
-        print(f"{name:22} answered {r['answered']}/{r['of']}  first byte {r['first_ms_median']:6.1f} ms"
+    got: dict[str, list[dict]] = {name: [] for name in runs}
+    for k in range(args.rounds):
+        for name, cmd in runs.items():
+            keys = "n" if name.startswith("minimal") else KEYS
+            got[name].append(measure(tool, cmd, args.reps, keys, root))
+        floor_k = got["minimal Textual app"][-1]["last_ms_median"]
+        print(f"round {k + 1}: " + ", ".join(f"{name} {got[name][-1]['last_ms_median']:.1f} ms"
+                                               for name in runs) +
+              f"; note-network {got['nnstep note-network'][-1]['last_ms_median'] / floor_k:.1f}x")
+    summary = {name: {key: statistics.median(r[key] for r in rs) for key in
+                      ("first_ms_median", "last_ms_median", "last_ms_p90", "bytes_median")}
+               for name, rs in got.items()}
+    for name, r in summary.items():
+        answered = sum(x["answered"] for x in got[name])
+        print(f"{name:22} answered {answered}/{args.reps * args.rounds}  first byte {r['first_ms_median']:6.1f} ms"
               f"  last byte {r['last_ms_median']:6.1f} ms (p90 {r['last_ms_p90']:6.1f})"
               f"  {r['bytes_median'] / 1024:5.1f} KB per key")
-    floor = got["minimal Textual app"]["last_ms_median"]
+    floor = summary["minimal Textual app"]["last_ms_median"]
     for name in ("nnstep note-network", "nnstep iris"):
-        r = got[name]
+        r = summary[name]
         latency = r["last_ms_median"] / floor
         size = r["bytes_median"] / BYTES_TARGET
         target = " (targets: ≤ 1.00)" if name.endswith("note-network") else " (reported)"
