@@ -97,6 +97,11 @@ class FormulaBook:
         """Ask the worker to render ``index`` (its expanded view too) next."""
         with self._lock:
             self._wanted.append((index, expanded))
+        self.wake()
+
+    def wake(self) -> None:
+        """Wake the worker now (it checks whether it is cancelled, e.g. because the book
+        is no longer the app's, each time it wakes)."""
         self._wake.set()
 
     # ------------------------------------------------------------------ worker side
