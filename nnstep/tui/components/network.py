@@ -248,9 +248,8 @@ class NetworkView(Widget, can_focus=True):
         self._strips = strips
         if resized:
             self.refresh()
-            return
-        for y in changed:
-            self.refresh(Region(0, y, width, 1))
+        elif changed:
+            self.refresh(*[Region(0, y, width, 1) for y in changed])  # one call: each is a DOM walk
 
     def render_line(self, y: int) -> Strip:
         width, height = self.size.width, self.size.height
