@@ -7,7 +7,7 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
-from textual.geometry import Region, Size
+from textual.geometry import Offset, Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
@@ -36,6 +36,8 @@ class RowList(ScrollView, inherit_bindings=False):
         self.rows: list[tuple[str, object]] = []
         self.virtual_width = 0
         self._painted: dict[int, tuple] = {}  # screen row -> what render_line drew there last
+        self._in_pass = False
+        self._pass_values: tuple[int, Offset, tuple, Style] | None = None
 
     def set_rows(self, rows: list[tuple[str, object]], width: int = 0) -> None:
         """New rows; ``width`` > 0 makes the rows scroll sideways up to that width."""
@@ -66,21 +68,39 @@ class RowList(ScrollView, inherit_bindings=False):
         (None: as it is now); a subclass may pin rows at the top."""
         return y + (round(self.scroll_offset.y) if top is None else top)
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._in_pass = True  # the rows this pass draws share what _pass reads (once)
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._in_pass = False
+            self._pass_values = None
+
+    def _pass(self) -> tuple[int, Offset, tuple, Style]:
+        """The content's width, the scroll offset, :meth:`looks` and the base style: read
+        once per pass of :meth:`render_lines` (each read is computed), else each time."""
+        values = self._pass_values
+        if values is None:
+            values = (self.scrollable_content_region.width, self.scroll_offset, self.looks(),
+                      self.visual_style.rich_style)
+            if self._in_pass:
+                self._pass_values = values
+        return values
+
     def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
-        index = self.row_at(y)
-        base = self.visual_style.rich_style  # cached by Textual (self.rich_style is computed per call)
+        width, (x, top), looks, base = self._pass()
+        index = self.row_at(y, top)
         if not 0 <= index < len(self.rows) or width <= 0:
             self._painted[y] = None  # blank, as refresh_rows writes a row past the end
             return Strip.blank(width, base)
-        x = round(self.scroll_offset.x) if self.virtual_width else 0
         text = self.row_text(index, max(width, self.virtual_width))
-        self._painted[y] = self._signature(index, width, round(self.scroll_offset.x), self.looks(), text)
+        self._painted[y] = self._signature(index, width, x, looks, text)
         text.no_wrap = True
         text.overflow = "crop"
         segments = [Segment(s.text, base + s.style if s.style else base) for s in
                     text.render(self.app.console, end="") if s.text]
-        return Strip(segments).crop_extend(x, x + width, base)
+        left = x if self.virtual_width else 0
+        return Strip(segments).crop_extend(left, left + width, base)
 
     def row_key(self, index: int, width: int) -> tuple | None:
         """Everything row ``index`` is drawn from at ``width`` (its state and values; the
