@@ -320,3 +320,44 @@ def test_per_program_values_are_shared_by_equal_programs_and_bounded_by_ops():
     made.max_ops = 1
     made(iris)  # however big, the one asked for is kept
     assert len(made) == 1
+
+
+def test_a_rows_own_style_is_drawn_with_or_without_spans():
+    # Rich's Text.render leaves out a Text's own style when it has no spans: the panes'
+    # headings (Text(title, style=...)) came out plain
+    from rich.console import Console
+    from rich.style import Style
+    from rich.text import Text
+
+    from nnstep.tui.components.strips import text_strip
+
+    console, base = Console(), Style(color="white", bgcolor="black")
+    plain = text_strip(Text("── forward ", style="bold red"), console, base, 14)
+    spanned = text_strip(Text.assemble(("x ", "italic"), "y", style="bold red"), console, base, 6)
+    assert plain.text == "── forward    " and plain.cell_length == 14
+    (first, *rest) = list(plain)
+    assert first.style == base + Style.parse("bold red") and all(s.style == base for s in rest)
+    assert [s.style.bold for s in spanned][:2] == [True, True] and spanned.text == "x y   "
+    assert list(text_strip(Text("abcdef"), console, base, 3, left=2))[0].text == "cde"
+
+
+async def test_the_panes_headings_are_drawn_in_their_style():
+    from nnstep.tui.app import NNStepApp
+    from nnstep.tui.components.program import ProgramView
+    from nnstep.tui.components.values import ValuesView
+    from nnstep.tui.testing import settle
+
+    app = NNStepApp("note-network")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)
+        for pane, name in ((ProgramView, "program--heading"), (ValuesView, "values--heading")):
+            view = app.query_one(pane)
+            want = view.get_component_rich_style(name, partial=True)
+            first = list(view.render_line(0))[0]
+            assert first.text.startswith("── ") and want.bold and first.style.bold
+            assert first.style.color == want.color, (pane.__name__, first.style, want)
+
+
+from nnstep.tui.testing import run_async_tests  # noqa: E402
+
+run_async_tests(globals())

@@ -15,7 +15,6 @@ import math
 from collections import OrderedDict
 from collections.abc import Iterable
 
-from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.geometry import Region
@@ -28,6 +27,7 @@ from .drawing import Layout, layout, paint
 from .labels import FLAGGED, NINE_W, PRECISE_W, Numbers, emphasis
 from .palette import HIGHLIGHT, tint
 from .scene import NetworkModel, Scene
+from .strips import text_strip
 
 # --------------------------------------------------------------------------- drawing
 
@@ -235,11 +235,7 @@ class NetworkView(Widget, can_focus=True):
                     strips.append(self._strips[y])
                     continue
                 changed.append(y)
-                line.no_wrap = True
-                line.overflow = "crop"
-                segments = [Segment(s.text, base + s.style if s.style else base)
-                            for s in line.render(self.app.console, end="") if s.text]
-                strips.append(Strip(segments).crop_extend(0, width, base))
+                strips.append(text_strip(line, self.app.console, base, width))
             kind = self.showing if self.model is not None and self.scene is not None else ""
             self._memo[key] = (list(self._lines), strips, kind, self.drawing_layout)
             if len(self._memo) > MEMO:

@@ -3,13 +3,14 @@ of thousands of ops costs only the rows on screen."""
 
 from __future__ import annotations
 
-from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.geometry import Offset, Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+
+from .strips import text_strip
 
 #: The scroll keys of a pane that scrolls its rows (the formula and values panes).
 SCROLL_BINDINGS = [
@@ -95,12 +96,7 @@ class RowList(ScrollView, inherit_bindings=False):
             return Strip.blank(width, base)
         text = self.row_text(index, max(width, self.virtual_width))
         self._painted[y] = self._signature(index, width, x, looks, text)
-        text.no_wrap = True
-        text.overflow = "crop"
-        segments = [Segment(s.text, base + s.style if s.style else base) for s in
-                    text.render(self.app.console, end="") if s.text]
-        left = x if self.virtual_width else 0
-        return Strip(segments).crop_extend(left, left + width, base)
+        return text_strip(text, self.app.console, base, width, x if self.virtual_width else 0)
 
     def row_key(self, index: int, width: int) -> tuple | None:
         """Everything row ``index`` is drawn from at ``width`` (its state and values; the

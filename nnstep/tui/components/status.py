@@ -6,7 +6,6 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from rich.segment import Segment
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -17,6 +16,7 @@ from textual.widgets import Sparkline, Static
 from nnstep.text import visible
 
 from ..fmt import num, short
+from .strips import text_strip
 
 if TYPE_CHECKING:
     from nnstep.debugger import Debugger
@@ -123,9 +123,7 @@ class StatusLine(Widget):
             text = self.content.copy()
             text.no_wrap = True
             text.truncate(width, overflow="ellipsis")
-            segments = [Segment(s.text, base + s.style if s.style else base)
-                        for s in text.render(self.app.console, end="") if s.text]
-            self._strip = Strip(segments).crop_extend(0, width, base)
+            self._strip = text_strip(text, self.app.console, base, width)
         return self._strip
 
 
