@@ -9,8 +9,9 @@ It drives ``pty_latency.py`` (from the shared tools: ``$NNSTEP_PTY_TOOLS``, or
 ``../shared/tools`` next to the checkout or its parent) for each app in turn; the
 keys cycle ``nnnp`` so the steps walk forward through the sample with a step back
 every fourth key.  The apps take turns, ``--rounds`` times (``--reps`` keys each
-turn), so that a machine that slows down for a while slows them all: each figure is
-the median of an app's rounds, and each round's ratio is printed too.  SymPy is imported before nnstep starts (see below).  ``--root`` measures another checkout of nnstep (e.g. an older
+turn), so that a machine that slows down for a while slows them all: each time is
+the median of an app's rounds, and the ratio to the minimal app is the median of the
+rounds' ratios (each printed too).  SymPy is imported before nnstep starts (see below).  ``--root`` measures another checkout of nnstep (e.g. an older
 commit unpacked with ``git archive``) with this Python.  The last lines are the
 ratios to the targets (issue #13): median key-to-last-byte at most 3x the minimal
 app's, at most 9 KB per step on the note's network; Iris is reported too."""
@@ -86,13 +87,16 @@ def main() -> None:
         print(f"{name:22} answered {answered}/{args.reps * args.rounds}  first byte {r['first_ms_median']:6.1f} ms"
               f"  last byte {r['last_ms_median']:6.1f} ms (p90 {r['last_ms_p90']:6.1f})"
               f"  {r['bytes_median'] / 1024:5.1f} KB per key")
-    floor = summary["minimal Textual app"]["last_ms_median"]
     for name in ("nnstep note-network", "nnstep iris"):
         r = summary[name]
-        latency = r["last_ms_median"] / floor
+        # each round's ratio is to the minimal app measured just before it: drift cancels
+        latency = statistics.median(x["last_ms_median"] / m["last_ms_median"]
+                                    for x, m in zip(got[name], got["minimal Textual app"]))
         size = r["bytes_median"] / BYTES_TARGET
         target = " (targets: ≤ 1.00)" if name.endswith("note-network") else " (reported)"
-        print(f"{name}: latency {latency / LATENCY_TARGET:.2f} of target ({latency:.1f}x the minimal app), "
+        pooled = r["last_ms_median"] / summary["minimal Textual app"]["last_ms_median"]
+        print(f"{name}: latency {latency / LATENCY_TARGET:.2f} of target ({latency:.1f}x the minimal app; "
+              f"{pooled:.1f}x from the two medians), "
               f"bytes {size:.2f} of target ({r['bytes_median'] / 1024:.1f} KB per step){target}")
 
 
