@@ -14,6 +14,8 @@ from nnstep.tui import NNStepApp
 from nnstep.tui.components.formula import FormulaView
 from nnstep.tui.components.network import NetworkView
 from nnstep.tui.components.program import ProgramView
+from nnstep.tui.components.status import StatusLine
+from nnstep.tui.components.strips import text_strip
 from nnstep.tui.components.values import ValuesView
 from nnstep.tui.testing import run_async_tests, settle, wait_idle, working
 from tests.test_tui_edits import type_text  # noqa: E402
@@ -32,7 +34,13 @@ def redrawn(widget) -> list[list]:
 
 def stale(app) -> list[str]:
     out = []
-    for kind in (ProgramView, ValuesView, FormulaView, NetworkView):
+    status = app.query_one(StatusLine)  # it keeps its line drawn: drawn again from its text, as it is now
+    text = status.content.copy()
+    text.truncate(status.content_size.width, overflow="ellipsis")
+    fresh = text_strip(text, app.console, status.visual_style.rich_style, status.content_size.width)
+    if status.content_size.width > 0 and list(status.render_line(0)) != list(fresh):
+        out.append(f"StatusLine: shown {status.render_line(0).text!r}, drawn {fresh.text!r} (or their styles differ)")
+    for kind in (ProgramView, ValuesView, FormulaView, NetworkView, StatusLine):
         pane = app.query_one(kind)
         if not pane.display or not pane.size.area:
             continue
@@ -79,6 +87,7 @@ async def test_every_pane_shows_what_a_full_redraw_would_after_each_key():
         # the theme: every row's styles change
         app.theme = "textual-light" if app.theme != "textual-light" else "textual-dark"
         await pilot.pause()
+        assert not stale(app)
         await pilot.press("n")
         await pilot.pause()
         assert not stale(app)

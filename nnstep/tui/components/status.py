@@ -6,6 +6,7 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -108,6 +109,7 @@ class StatusLine(Widget):
         super().__init__(**kw)
         self.content = Text()
         self._strip: Strip | None = None
+        self._drawn_for: tuple[int, Style] | None = None
 
     def update(self, text: Text) -> None:
         self.content = text
@@ -119,11 +121,11 @@ class StatusLine(Widget):
         base = self.visual_style.rich_style
         if y or width <= 0:
             return Strip.blank(width, base)
-        if self._strip is None or self._strip.cell_length != width:
+        if self._strip is None or self._drawn_for != (width, base):  # a new width or theme: again
             text = self.content.copy()
             text.no_wrap = True
             text.truncate(width, overflow="ellipsis")
-            self._strip = text_strip(text, self.app.console, base, width)
+            self._strip, self._drawn_for = text_strip(text, self.app.console, base, width), (width, base)
         return self._strip
 
 
