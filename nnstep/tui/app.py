@@ -145,10 +145,10 @@ class NNStepApp(Opening, Runs, App):
 
     def on_mount(self) -> None:
         self._apply_width()
-        self.query_one("#program").border_title = "Program"
-        self.query_one("#formula").border_title = "Formula"
-        self.query_one("#network").border_title = "Network"
-        self.query_one("#values").border_title = "Values"
+        self.program_pane.border_title = "Program"
+        self.formula_pane.border_title = "Formula"
+        self.network_pane.border_title = "Network"
+        self.values_pane.border_title = "Values"
         for spec in slot_views():
             self.query_one(f"#{spec.id}").border_title = spec.title
         self.set_interval(2.0, self.poll_file)  # "file changed: ctrl+r reloads"
@@ -209,7 +209,7 @@ class NNStepApp(Opening, Runs, App):
         if hidden is not None and focused is not None and (focused is hidden or hidden in focused.ancestors):
             # the focus leaves a hidden view now, not a frame later: to the one shown, or the program
             shown = switcher.visible_content
-            (shown if shown is not None and shown.focusable else self.query_one(ProgramView)).focus()
+            (shown if shown is not None and shown.focusable else self.program_pane).focus()
         if self.narrow:
             self.screen.remove_class("-show-values")
         if not self.busy:
@@ -255,14 +255,14 @@ class NNStepApp(Opening, Runs, App):
 
     def _after_resize(self) -> None:
         if self.dbg is not None and not self.busy:
-            self.query_one(ValuesView).sync()
+            self.values_pane.sync()
             if self.slot == NETWORK:
-                net = self.query_one(NetworkView)
+                net = self.network_pane
                 net.show(net.scene)  # the new size may want the heat map instead (or back)
             else:
                 self.sync_slot()
-            self.query_one(ProgramView).sync()
-            self.query_one(ProgramView).select(self.shown_op, announce=False)
+            self.program_pane.sync()
+            self.program_pane.select(self.shown_op, announce=False)
             self.update_formula(reset=False)
             self.update_status()
 
@@ -394,7 +394,7 @@ class NNStepApp(Opening, Runs, App):
     def action_toggle_breakpoint(self) -> None:
         if not self.allowed("toggle_breakpoint"):
             return
-        program = self.query_one(ProgramView)
+        program = self.program_pane
         name = self.dbg.ops[program.selected].name  # type: ignore[union-attr]
         self.dbg.toggle_breakpoint(name)  # type: ignore[union-attr]
         program.refresh()  # the gutter shows it
@@ -402,18 +402,18 @@ class NNStepApp(Opening, Runs, App):
     def palette_breakpoint(self, name: str) -> None:
         if self.allowed("toggle_breakpoint"):
             on = self.dbg.toggle_breakpoint(name)  # type: ignore[union-attr]
-            self.query_one(ProgramView).refresh()
+            self.program_pane.refresh()
             self.notify(f"breakpoint {'set on' if on else 'removed from'} {name}", timeout=2, markup=False)
 
     def action_clear_breakpoints(self) -> None:
         if self.allowed("clear_breakpoints"):
             self.dbg.clear_breakpoints()  # type: ignore[union-attr]
-            self.query_one(ProgramView).refresh()
+            self.program_pane.refresh()
             self.notify("all breakpoints cleared", timeout=2, markup=False)
 
     def action_conditions(self) -> None:
         if self.allowed("conditions"):
-            self.push_screen(BreakpointsScreen(self.dbg), lambda _: self.query_one(ProgramView).refresh())  # type: ignore[arg-type]
+            self.push_screen(BreakpointsScreen(self.dbg), lambda _: self.program_pane.refresh())  # type: ignore[arg-type]
 
     def action_goto(self) -> None:
         if not self.allowed("goto"):
@@ -454,7 +454,7 @@ class NNStepApp(Opening, Runs, App):
 
     def action_toggle_heatmap(self) -> None:
         if self.allowed("toggle_heatmap"):
-            net = self.query_one(NetworkView)
+            net = self.network_pane
             net.compact = not net.compact
             net.show(net.scene)
 
@@ -463,7 +463,7 @@ class NNStepApp(Opening, Runs, App):
         if screen.maximized is not None:
             screen.minimize()
         else:
-            target = screen.focused if screen.focused is not None else self.query_one(ProgramView)
+            target = screen.focused if screen.focused is not None else self.program_pane
             screen.maximize(target, container=False)
         self.call_after_refresh(self._after_resize)
 
@@ -547,7 +547,7 @@ class NNStepApp(Opening, Runs, App):
         count = len(dbg.edits)
         message = f"set {made.name} = {made.text} · p undoes"
         self.moved(message, f"set {made.name} · p undoes")
-        self.query_one(ValuesView).show_edit(before)
+        self.values_pane.show_edit(before)
         self.edit_undo = made
         self.update_bindings()
         self.notify(f"{made.name}: {num(made.old)} → {num(made.value)} ({count} edit{'s' * (count != 1)})",
@@ -562,7 +562,7 @@ class NNStepApp(Opening, Runs, App):
         before = dbg.values()
         dbg.undo_edit()
         self.moved(f"undid {made.name} = {made.text}", "edit undone")
-        self.query_one(ValuesView).show_edit(before)
+        self.values_pane.show_edit(before)
 
     def action_clear_edits(self) -> None:
         if self.allowed("clear_edits") and self.dbg is not None and self.dbg.edits:
@@ -572,7 +572,7 @@ class NNStepApp(Opening, Runs, App):
     @property
     def watch_texts(self) -> list[str]:
         """The watch expressions (kept across restart and opening another scenario)."""
-        return self.query_one(ValuesView).watch_texts
+        return self.values_pane.watch_texts
 
     def action_watches(self) -> None:
         if not self.allowed("watches"):
@@ -580,7 +580,7 @@ class NNStepApp(Opening, Runs, App):
 
         def done(texts: list[str] | None) -> None:
             if texts is not None:
-                self.query_one(ValuesView).set_watches(texts)
+                self.values_pane.set_watches(texts)
 
         self.push_screen(WatchesScreen(self.dbg, self.watch_texts), done)  # type: ignore[arg-type]
 
@@ -612,7 +612,7 @@ class NNStepApp(Opening, Runs, App):
         dbg, watches, path = self.pending_session
         self.pending_session = None
         self.session_file = Path(path)
-        self.query_one(ValuesView).watch_texts = watches
+        self.values_pane.watch_texts = watches
         self.use_debugger(dbg, NetworkModel(dbg))
         n = len(dbg.edits)
         self.message = self.message_short = f"session {Path(path).name} restored" + (
@@ -631,10 +631,10 @@ class NNStepApp(Opening, Runs, App):
     def pane_texts(self) -> dict[str, str]:
         """Every pane's full content as plain text (what a test compares)."""
         out = {
-            "status": self.query_one(StatusBar).plain,
-            "program": "\n".join(self.query_one(ProgramView).styled_lines()),
-            "formula": self.query_one(FormulaView).plain,
-            "network": self.query_one(NetworkView).plain(),
-            "values": "\n".join(self.query_one(ValuesView).styled_lines()),
+            "status": self.status_bar.plain,
+            "program": "\n".join(self.program_pane.styled_lines()),
+            "formula": self.formula_pane.plain,
+            "network": self.network_pane.plain(),
+            "values": "\n".join(self.values_pane.styled_lines()),
         }
         return out

@@ -46,7 +46,12 @@ class FormulaReady(Message):
 class Opening:
     """Opening scenarios and their formulas: hosted by the app (``self`` is the app)."""
 
-    formula_pane: FormulaView  # the app's formula pane (NNStepApp.__init__)
+    # the app's panes (NNStepApp.__init__)
+    program_pane: ProgramView
+    formula_pane: FormulaView
+    network_pane: NetworkView
+    values_pane: ValuesView
+    status_bar: StatusBar
 
     # ------------------------------------------------------------------ scenario
 
@@ -87,7 +92,7 @@ class Opening:
         self._job = background.start(self, label, work, done)
         self._begin_busy(label, determinate=False)
         if self.dbg is None:
-            self.query_one(StatusBar).show(Text(label + "…", style="bold"), None)
+            self.status_bar.show(Text(label + "…", style="bold"), None)
 
     def on_job_done(self, message: background.JobDone) -> None:
         message.deliver()
@@ -125,14 +130,14 @@ class Opening:
             old.wake()  # its worker sees it is no longer the app's book and ends now, letting it go
         self.query_one(ErrorView).display = False
         self.query_one("#panes").display = True
-        self.query_one(ProgramView).load(dbg)
-        self.query_one(ValuesView).load(dbg)
-        self.query_one(NetworkView).set_model(self.network_model)
+        self.program_pane.load(dbg)
+        self.values_pane.load(dbg)
+        self.network_pane.set_model(self.network_model)
         self.sub_title = visible(scenario.name)
         # after the first frame: importing SymPy holds the GIL for a while
         self.call_after_refresh(self.start_formula_worker, self.book)
         self.refresh_panes()
-        self.query_one(ProgramView).focus()
+        self.program_pane.focus()
 
     def show_error(self, err: BaseException) -> None:
         self.stop_playing()
@@ -144,7 +149,7 @@ class Opening:
         view = self.query_one(ErrorView)
         view.show(err)
         view.display = True
-        self.query_one(StatusBar).show(Text("no scenario open", style="bold red"), None)
+        self.status_bar.show(Text("no scenario open", style="bold red"), None)
         self.update_bindings()
 
     def open_at(self, at: At) -> None:

@@ -92,6 +92,8 @@ class RunDone(Message):
 class Runs:
     """Finishing, going to, long runs and play: hosted by the app (``self`` is the app)."""
 
+    status_bar: StatusBar  # the app's (NNStepApp.__init__)
+
     #: The last progress message of the run going on (or of the last run).
     last_progress: RunProgress | None = None
 
@@ -152,7 +154,7 @@ class Runs:
         self._run_start = (time.monotonic(), self.dbg.t if self.dbg is not None else 0)
         self._run_losses = list(self._losses)
         self._run_done = self._losses_done  # the last finished epoch whose loss the sparkline has
-        self._status_width = self.query_one(StatusBar).text_width
+        self._status_width = self.status_bar.text_width
         self._begin_busy(label, determinate=determinate)
         self._run_job(job, label)
 
@@ -200,7 +202,7 @@ class Runs:
             self._run_losses.append(message.loss)
             if len(self._run_losses) > 2 * SPARK_POINTS:
                 self._run_losses = self._run_losses[::2]
-        self.query_one(StatusBar).show(message.status, self._run_losses)
+        self.status_bar.show(message.status, self._run_losses)
         self.last_progress = message  # a view's sync_run may read the epoch count it belongs to
         if self.slot != NETWORK:
             view: SlotView = self.query_one(f"#{self.slot}")  # type: ignore[assignment]
