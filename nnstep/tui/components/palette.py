@@ -32,7 +32,7 @@ def _blend(a: Color, b: Color, t: float) -> Color:
 
 @lru_cache(maxsize=4096)
 def colored(color: Color, bold: bool | None = None) -> Style:
-    """The style of ``color`` (``bold``: True, False or, None, not said): one object per
+    """The style of ``color`` (``bold``: True, False, or None for not said): one object per
     colour, so a drawing's equal styles are the same object and runs of them are found
     by identity."""
     return Style(color=color, bold=bold)

@@ -108,12 +108,12 @@ class StatusLine(Widget):
     def __init__(self, **kw) -> None:
         super().__init__(**kw)
         self.content = Text()
-        self._strip: Strip | None = None
-        self._drawn_for: tuple[int, Style] | None = None
+        self._strip = Strip([])
+        self._drawn_for: tuple[int, Style] | None = None  # the width and base style _strip is drawn for
 
     def update(self, text: Text) -> None:
         self.content = text
-        self._strip = None
+        self._drawn_for = None
         self.refresh()
 
     def render_line(self, y: int) -> Strip:
@@ -121,9 +121,8 @@ class StatusLine(Widget):
         base = self.visual_style.rich_style
         if y or width <= 0:
             return Strip.blank(width, base)
-        if self._strip is None or self._drawn_for != (width, base):  # a new width or theme: again
+        if self._drawn_for != (width, base):  # new text, a new width or theme: drawn again
             text = self.content.copy()
-            text.no_wrap = True
             text.truncate(width, overflow="ellipsis")
             self._strip, self._drawn_for = text_strip(text, self.app.console, base, width), (width, base)
         return self._strip
