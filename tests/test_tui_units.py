@@ -341,23 +341,21 @@ def test_a_rows_own_style_is_drawn_with_or_without_spans():
     assert list(text_strip(Text("abcdef"), console, base, 3, left=2))[0].text == "cde"
 
 
-async def test_the_panes_headings_are_drawn_in_their_style():
+def test_the_panes_headings_are_drawn_in_their_style():
     from nnstep.tui.app import NNStepApp
     from nnstep.tui.components.program import ProgramView
     from nnstep.tui.components.values import ValuesView
     from nnstep.tui.testing import settle
 
-    app = NNStepApp("note-network")
-    async with app.run_test(size=(120, 36)) as pilot:
-        await settle(app, pilot)
-        for pane, name in ((ProgramView, "program--heading"), (ValuesView, "values--heading")):
-            view = app.query_one(pane)
-            want = view.get_component_rich_style(name, partial=True)
-            first = list(view.render_line(0))[0]
-            assert first.text.startswith("── ") and want.bold and first.style.bold
-            assert first.style.color == want.color, (pane.__name__, first.style, want)
+    async def go() -> None:
+        app = NNStepApp("note-network")
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(app, pilot)
+            for pane, name in ((ProgramView, "program--heading"), (ValuesView, "values--heading")):
+                view = app.query_one(pane)
+                want = view.get_component_rich_style(name, partial=True)
+                first = list(view.render_line(0))[0]
+                assert first.text.startswith("── ") and want.bold and first.style.bold
+                assert first.style.color == want.color, (pane.__name__, first.style, want)
 
-
-from nnstep.tui.testing import run_async_tests  # noqa: E402
-
-run_async_tests(globals())
+    asyncio.run(go())
