@@ -117,6 +117,26 @@ def test_formula_pane_shows_the_verdict_in_words():
     assert "✗ differ" in text
 
 
+def test_the_check_fits_the_pane_it_is_drawn_for():
+    """Each check line fits the width it is made for, the verdict under the difference when
+    it does not fit beside it (a line wider than the pane brings a scrollbar and a layout)."""
+    from nnstep.tui.components.formula import _finite_difference
+
+    dbg = Debugger("note-network")
+    op = dbg.program.by_name["d_L_d_w1"]
+    for sample, verdict in ((1, "✓ agree"), (2, "? cannot be measured")):
+        at_sample(dbg, 1, sample)
+        for width in range(30, 80):  # the pane is 30 wide or more at 80x24
+            lines = _finite_difference(dbg, op, dbg.value(op.name), width)
+            assert max(t.cell_len for t in lines) <= width, (sample, width, [t.plain for t in lines])
+            plain = [t.plain for t in lines]
+            assert sum(verdict in line for line in plain) == 1, (width, plain)
+            # under the difference only when both do not fit on one line
+            difference = next(line for line in plain if "f.d. =" in line or "diff " in line)
+            if verdict not in difference:
+                assert len(difference) + 1 + len(verdict) > width, (width, plain)
+
+
 @pytest.mark.parametrize("size", [(120, 36), (80, 24)])
 def test_the_app_never_brands_bobs_tiny_gradient_wrong(size):
     import asyncio

@@ -259,22 +259,24 @@ def _finite_difference(dbg: Debugger, op, value: float | None, width: int) -> li
         return []
     check = dbg.finite_difference(op.wrt, value)
     wide = width >= NARROW
-    t = Text("check ", style="bold")
-    t.append(f"{'central finite difference' if wide else 'f.d.'} {num(check.estimate, 9)}")
-    out = [t]
-    t = Text(f"      chain rule − f.d. = {num(check.difference, 2)} " if wide
-             else f"      diff {num(check.difference, 2)} ")
-    if check.verdict == AGREE:
-        t.append("✓ agree", style="bold green")
-    elif check.verdict == DIFFER:
-        t.append("✗ differ", style="bold red")
-    else:
-        t.append("? cannot be measured", style="bold yellow")
-    out.append(t)
+    head = Text.assemble(("check ", "bold"), "central finite difference" if wide else "f.d.")
+    out = _beside(head, Text(num(check.estimate, 9)), width)
+    verdict = {AGREE: Text("✓ agree", style="bold green"), DIFFER: Text("✗ differ", style="bold red")}.get(
+        check.verdict, Text("? cannot be measured", style="bold yellow"))
+    out += _beside(Text(f"      chain rule − f.d. = {num(check.difference, 2)}" if wide
+                        else f"      diff {num(check.difference, 2)}"), verdict, width)
     if check.verdict != AGREE:
         _, _, reason = check.words.partition(": ")
         out.extend(_prose(reason, width, "dim"))
     return out
+
+
+def _beside(head: Text, tail: Text, width: int) -> list[Text]:
+    """``tail`` after ``head`` on one line when both fit in ``width``, else on the next
+    line, indented: a line wider than the pane brings a scrollbar (and a layout)."""
+    if head.cell_len + 1 + tail.cell_len <= width:
+        return [Text.assemble(head, " ", tail)]
+    return [head, Text.assemble("      ", tail)]
 
 
 class FormulaView(RowList, can_focus=True):
