@@ -8,6 +8,8 @@ import threading
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 pytest.importorskip("textual")
 
@@ -359,3 +361,36 @@ def test_the_panes_headings_are_drawn_in_their_style():
                 assert first.style.color == want.color, (pane.__name__, first.style, want)
 
     asyncio.run(go())
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_a_row_is_cut_from_its_spans_as_rich_renders_it(data):
+    # text_strip cuts spans that do not overlap straight from the text: the same segments,
+    # text and styles, as Rich's own Text.render (which it still uses for overlaps)
+    from rich.console import Console
+    from rich.segment import Segment
+    from rich.style import Style
+    from rich.text import Span, Text
+    from textual.strip import Strip
+
+    from nnstep.tui.components.strips import text_strip
+
+    styles = st.sampled_from(["", "bold", "dim italic", "red on blue", Style(color="green", underline=True),
+                              Style(bgcolor="yellow"), Style()])
+    plain = data.draw(st.text(st.sampled_from("ab ─σ∂⋅xy"), max_size=30))
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(plain)), max_size=12)))
+    spans = [Span(a, b, data.draw(styles)) for a, b in zip(cuts[::2], cuts[1::2])]
+    own = data.draw(st.sampled_from(["", "bold red", Style(color="cyan")]))
+    text = Text(plain, style=own, spans=spans)
+    console, base = Console(), Style(color="white", bgcolor="black")
+    width, left = data.draw(st.integers(1, 40)), data.draw(st.integers(0, 5))
+    got = text_strip(text, console, base, width, left)
+    # what Rich renders, over the base: the own style in every segment (spans or not)
+    ownstyle = console.get_style(own) if own else Style()
+    rich = [Segment(s.text, base + (s.style or ownstyle)) for s in text.render(console) if s.text] if spans else (
+        [Segment(plain, base + ownstyle)] if plain else [])
+    want = Strip(rich).crop_extend(left, left + width, base)
+    assert got.text == want.text and got.cell_length == width
+    cells = lambda strip: [(ch, seg.style) for seg in strip for ch in seg.text]  # noqa: E731
+    assert cells(got) == cells(want)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
+from rich.text import Span, Text
 from textual.strip import Strip
 
 
@@ -14,11 +14,43 @@ def text_strip(text: Text, console: Console, base: Style, width: int, left: int 
     ``left + width`` of it, cut or padded to exactly that.
 
     The text's own style counts even when it has no spans (Rich's ``Text.render``
-    leaves it out then: a heading made as ``Text(title, style=...)`` came out plain)."""
+    leaves it out then: a heading made as ``Text(title, style=...)`` came out plain).
+    Spans that follow one another without overlapping (how rows are built, a span per
+    piece appended) are cut straight from the text; others go through ``Text.render``."""
     own = console.get_style(text.style) if text.style else None
-    if own is not None and not text.spans:
-        segments = [Segment(text.plain, base + own)] if text.plain else []
+    outer = base + own if own is not None else base
+    plain, spans = text.plain, text.spans
+    if not spans:
+        segments = [Segment(plain, outer)] if plain else []
+    elif _in_order(spans):
+        segments = _cut(plain, spans, outer, console)
     else:
         segments = [Segment(s.text, base + s.style if s.style else base)
                     for s in text.render(console, end="") if s.text]
     return Strip(segments).crop_extend(left, left + width, base)
+
+
+def _in_order(spans: list[Span]) -> bool:
+    end = 0
+    for span in spans:
+        if span.start < end:
+            return False
+        end = span.end
+    return True
+
+
+def _cut(plain: str, spans: list[Span], outer: Style, console: Console) -> list[Segment]:
+    """The segments of ``plain`` with ``spans`` (in order, none overlapping) over ``outer``."""
+    get_style = console.get_style
+    segments = []
+    add = segments.append
+    at = 0
+    for start, end, style in spans:
+        if start > at:
+            add(Segment(plain[at:start], outer))
+        if end > start and (piece := plain[start:end]):
+            add(Segment(piece, outer + get_style(style) if style else outer))
+        at = max(at, end)
+    if at < len(plain):
+        add(Segment(plain[at:], outer))
+    return segments
