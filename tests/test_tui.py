@@ -572,7 +572,7 @@ def formula_fits(app: NNStepApp) -> list[str]:
 
 
 async def test_narrow_formula_pane_wraps_long_steps_at_their_operators():
-    # 80x24: the formula pane is 32 columns; the chain rule at d_L_d_w2 is wider than that
+    # 80x24: the formula pane is 33 columns; the chain rule at d_L_d_w2 is wider than that
     app = NNStepApp()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
@@ -588,7 +588,7 @@ async def test_narrow_formula_pane_wraps_long_steps_at_their_operators():
             assert number in text, number
         # the '=' signs stay in one column; continuation lines start under the right-hand side
         assert "∂L/∂w2 = ∂L/∂ŷ⋅∂ŷ/∂h1⋅∂h1/∂w2" in lines
-        assert "       = d_L_d_ypred" in lines and "         ⋅d_ypred_d_h1⋅d_h1_d_w2" in lines
+        assert "       = d_L_d_ypred⋅d_ypred_d_h1" in lines and "         ⋅d_h1_d_w2" in lines
         assert "       = (-1.01262)⋅0.466815" in lines and "         ⋅(-0.0460771)" in lines
         assert lines[:2] == ["d_L_d_w2 = d_L_d_ypred", "    * d_ypred_d_h1 * d_h1_d_w2"]
         # every one-line step of a whole sample fits (the first one-line op: a sum)
@@ -642,7 +642,24 @@ async def test_values_and_formula_panes_scroll_with_their_keys():
         await pilot.press("shift+left", "shift+left", "shift+left")
         assert pane.scroll_offset.x == 0
         await pilot.press("j")
-        assert pane.scroll_offset.y == 1
+        assert pane.scroll_offset.y == 0  # and every line is in sight: nothing below
+        assert "more" not in str(pane.border_subtitle)
+        # Bob's d_L_d_w1 says in words why its check cannot be measured: taller than the pane
+        app.dbg.toggle_breakpoint("d_L_d_w1")
+        for _ in range(2):
+            app.action_finish("continue")
+            await wait_idle(app, pilot)
+        assert app.dbg.current_op.name == "d_L_d_w1" and app.dbg.sample.name == "Bob"
+        below = len(pane.lines) - pane.scrollable_content_region.height
+        assert below > 0 and f"↓ {below} more" in str(pane.border_subtitle)
+        assert not pane.show_vertical_scrollbar  # the border says it, no scrollbar
+        pane.focus()
+        await pilot.press("j")
+        assert pane.scroll_offset.y == 1 and str(pane.border_subtitle).startswith("↑ 1")
+        await pilot.press("end", "j")
+        assert pane.scroll_offset.y == pane.max_scroll_y == below  # as far as the text goes, no further
+        assert "↓" not in str(pane.border_subtitle) and f"↑ {below}" in str(pane.border_subtitle)
+        assert pane.render_line(pane.scrollable_content_region.height - 1).text.strip() == pane.lines[-1].plain.strip()
 
 
 async def test_program_pane_selection_keys_and_jump():

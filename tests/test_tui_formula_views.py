@@ -2,7 +2,8 @@
 and #13): the note's network, two-moons, relu-softmax and a graph with a direct path.
 No SymPy internals (Heaviside, Abs, Max, θ, sign), what is differentiated in
 brackets, a legend where a step [a > b] appears, the direct partial and the total told
-apart, and a horizontal scrollbar only when a line is wider than the pane."""
+apart, and scrolling (no scrollbars) exactly as far as the text goes, the border saying
+what is out of sight."""
 
 from __future__ import annotations
 
@@ -74,12 +75,17 @@ async def _check(path: str, size: tuple[int, int]) -> dict[int, dict[str, str]]:
                     assert "deriving" not in text
                     if "[" in text and " > " in text:
                         assert "".join(IVERSON_LEGEND.split()) in "".join(text.split()), (op.name, text)
-                # a horizontal scrollbar only for a line wider than the pane, scrolling to its end
+                # no scrollbar; scrolling goes exactly as far as the text, and the border
+                # says what is out of sight
                 widest = max(line.cell_len for line in pane.lines)
-                room = pane.scrollable_content_region.width
-                assert pane.show_horizontal_scrollbar == (widest > room), (op.name, view, widest, room)
-                if widest > room:
-                    assert pane.virtual_size.width == widest
+                room = pane.scrollable_content_region
+                assert not (pane.show_horizontal_scrollbar or pane.show_vertical_scrollbar)
+                assert pane.max_scroll_x == max(0, widest - room.width), (op.name, view, widest, room)
+                assert pane.max_scroll_y == max(0, len(pane.lines) - room.height), (op.name, view)
+                subtitle = str(pane.border_subtitle)
+                assert ("→ more" in subtitle) == (widest > room.width), (op.name, view, subtitle)
+                below = len(pane.lines) - room.height
+                assert (f"↓ {below} more" in subtitle) == (below > 0), (op.name, view, subtitle)
     return shown
 
 

@@ -358,16 +358,16 @@ class Opening:
         lines, waiting = formula_text(dbg, self.book, self.shown_op, self.view, width)
         if waiting and self.book is not None:
             self.book.request(self.shown_op, expanded=self.view == "expanded")
-        pane.show(lines, reset=reset)
         book = self.book
         state = ""
         if book is not None and not book.sympy_ready and not book.failed:
             state = " · loading SymPy…"
         elif book is not None and not book.complete and not book.failed:
             state = f" · SymPy {book.rendered}/{len(book.ops)}"
-        title, subtitle = f"Formula · {VIEW_TITLES[self.view]}", f"t: view{state}"
-        if (pane.border_title, pane.border_subtitle) != (title, subtitle):  # each repaints the pane
-            pane.border_title, pane.border_subtitle = Content(title), Content(subtitle)
+        pane.show(lines, reset=reset, hint=f"t: view{state}")
+        title = f"Formula · {VIEW_TITLES[self.view]}"
+        if pane.border_title != title:  # a new title repaints the pane
+            pane.border_title = Content(title)
 
 
 def settle_heap() -> None:

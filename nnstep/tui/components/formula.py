@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.binding import Binding
+from textual.content import Content
 from textual.geometry import Size
 
 from nnstep.gradcheck import AGREE, DIFFER
@@ -37,8 +38,6 @@ KIND_TEXT = {
     "total": "chain rule",
     "update": "gradient descent",
 }
-#: The formula pane scrolls this many lines whatever it shows (see FormulaView.show).
-TALL = 40
 #: A pane narrower than this shows no captions, no blank line under the op and a short check.
 NARROW = 44
 #: Where a one-line formula too wide for the pane breaks, loosest first: before a sum's
@@ -273,19 +272,21 @@ def _finite_difference(dbg: Debugger, op, value: float | None, width: int) -> li
 
 def _beside(head: Text, tail: Text, width: int) -> list[Text]:
     """``tail`` after ``head`` on one line when both fit in ``width``, else on the next
-    line, indented: a line wider than the pane brings a scrollbar (and a layout)."""
+    line, indented: a line wider than the pane would have to be scrolled to."""
     if head.cell_len + 1 + tail.cell_len <= width:
         return [Text.assemble(head, " ", tail)]
     return [head, Text.assemble("      ", tail)]
 
 
 class FormulaView(RowList, can_focus=True):
-    """The formula text, drawn line by line (no relayout of the screen per step);
-    scrolls both ways.  ← → stay the app's step keys."""
+    """The formula text, drawn line by line; scrolls both ways as far as the text goes,
+    with no scrollbars: the border says what is out of sight (``↓ 3 more``, ``→ more``).
+    A scrollbar that comes and goes relayouts the screen (tens of ms), and one always
+    shown would scroll into emptiness.  ← → stay the app's step keys."""
 
     ALLOW_MAXIMIZE = True
     DEFAULT_CSS = """
-    FormulaView { overflow-x: auto; overflow-y: scroll; scrollbar-size-horizontal: 1; }
+    FormulaView { overflow-x: hidden; overflow-y: hidden; }
     """
     BINDINGS = [
         *SCROLL_BINDINGS,
@@ -297,6 +298,16 @@ class FormulaView(RowList, can_focus=True):
         super().__init__(**kw)
         self.lines: list[Text] = []
         self.laid_out_for = 0  # the width the text was broken for
+        self.hint = ""  # the app's part of the border's subtitle
+
+    # the keys and the mouse wheel scroll it (no scrollbar: Textual's default says no)
+    @property
+    def allow_vertical_scroll(self) -> bool:
+        return not self.disabled and self.max_scroll_y > 0
+
+    @property
+    def allow_horizontal_scroll(self) -> bool:
+        return not self.disabled and self.max_scroll_x > 0
 
     def on_resize(self) -> None:
         # the text is broken into lines for the pane's width: a new width (the screen's
@@ -304,41 +315,57 @@ class FormulaView(RowList, can_focus=True):
         update = getattr(self.app, "update_formula", None)
         if self.lines and self.scrollable_content_region.width != self.laid_out_for and update is not None:
             update(reset=False)
+        else:
+            self._fit()
 
-    def show(self, lines: list[Text], *, reset: bool) -> None:
+    def show(self, lines: list[Text], *, reset: bool, hint: str | None = None) -> None:
+        """Show ``lines``, scrolled home with ``reset``; ``hint`` (the app's words for the
+        border, e.g. ``t: view``) is kept for the next time when None."""
         self.laid_out_for = self.scrollable_content_region.width
+        if hint is not None:
+            self.hint = hint
         # one Text per line (a line with a newline in it is split)
         self.lines = [part for line in lines
                       for part in (line.split("\n", allow_blank=True) if "\n" in line.plain else (line,))]
-        width = max((line.cell_len for line in self.lines), default=0)
-        # A new virtual size relayouts the whole screen (tens of ms).  Its height is kept
-        # roomy (TALL lines; the vertical scrollbar always shown) and grows in steps only
-        # for longer text; its width is the pane's while every line fits (no horizontal
-        # scrollbar), else exactly the widest line's (scrolling stops at its end): most
-        # steps then only repaint this pane, and the size is still a function of what is
-        # shown (stepping back restores it).
-        region = self.scrollable_content_region
-        w = region.width if width <= region.width else width
-        n = len(self.lines)
-        h = max(region.height, TALL) if n <= TALL else -(-n // 16) * 16
-        self.rows = [("line", i) for i in range(n)]
-        if (w, h) != (self.virtual_width, self.virtual_size.height):
-            self.virtual_width = w
-            if (w > region.width) != self.show_horizontal_scrollbar:
-                self.virtual_size = Size(w, h)  # the horizontal scrollbar comes or goes: a new layout
-            else:  # the same scrollbars, only their extent: no layout of the screen (25 ms)
-                self.set_reactive(FormulaView.virtual_size, Size(w, h))
-                for bar, total, seen in ((self.vertical_scrollbar, h, region.height),
-                                         (self.horizontal_scrollbar, w, region.width)):
-                    bar.window_virtual_size, bar.window_size = total, seen
-                if self.scroll_x > self.max_scroll_x or self.scroll_y > self.max_scroll_y:
-                    self.scroll_to(min(self.scroll_x, self.max_scroll_x), min(self.scroll_y, self.max_scroll_y),
-                                   animate=False, immediate=True)
-            self.refresh()
-        else:  # only the lines whose text or styles changed (the rest, the scrollbar and border stay)
-            self.refresh_rows()
+        self.rows = [("line", i) for i in range(len(self.lines))]
         if reset and (self.scroll_x or self.scroll_y):
             self.scroll_to(0, 0, animate=False, immediate=True)
+        self._fit()
+        self.refresh_rows()  # only the lines whose text or styles changed (a scroll repaints them all)
+
+    def _fit(self) -> None:
+        """The scrolling extent: exactly the text (no scrollbar, so no layout of the screen
+        when it changes), then the border's words for what is out of sight."""
+        region = self.scrollable_content_region
+        width = max((line.cell_len for line in self.lines), default=0)
+        size = Size(max(width, region.width), max(len(self.lines), region.height))
+        self.virtual_width = size.width
+        if size != self.virtual_size:
+            self.set_reactive(FormulaView.virtual_size, size)
+            if self.scroll_x > self.max_scroll_x or self.scroll_y > self.max_scroll_y:
+                self.scroll_to(min(self.scroll_x, self.max_scroll_x), min(self.scroll_y, self.max_scroll_y),
+                               animate=False, immediate=True)
+        self._mark()
+
+    def watch_scroll_x(self, old: float, new: float) -> None:
+        super().watch_scroll_x(old, new)
+        self._mark()
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        self._mark()
+
+    def out_of_sight(self) -> str:
+        """What the pane does not show: ``↑ 2 · ↓ 3 more · ← · → more`` (parts left out)."""
+        above, below = round(self.scroll_y), round(self.max_scroll_y - self.scroll_y)
+        parts = [f"↑ {above}" if above > 0 else "", f"↓ {below} more" if below > 0 else "",
+                 "←" if self.scroll_x > 0 else "", "→ more" if self.scroll_x < self.max_scroll_x else ""]
+        return " · ".join(part for part in parts if part)
+
+    def _mark(self) -> None:
+        subtitle = " · ".join(part for part in (self.out_of_sight(), self.hint) if part)
+        if str(self.border_subtitle or "") != subtitle:  # a new subtitle repaints the pane
+            self.border_subtitle = Content(subtitle)
 
     def row_text(self, index: int, width: int) -> Text:
         return self.lines[index].copy()
