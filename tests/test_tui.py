@@ -11,6 +11,7 @@ import pytest
 
 pytest.importorskip("textual")
 
+from textual import events  # noqa: E402
 from textual.widgets import Footer  # noqa: E402
 from textual.widgets._footer import FooterKey  # noqa: E402
 
@@ -660,6 +661,10 @@ async def test_values_and_formula_panes_scroll_with_their_keys():
         assert pane.scroll_offset.y == pane.max_scroll_y == below  # as far as the text goes, no further
         assert "↓" not in str(pane.border_subtitle) and f"↑ {below}" in str(pane.border_subtitle)
         assert pane.render_line(pane.scrollable_content_region.height - 1).text.strip() == pane.lines[-1].plain.strip()
+        # the mouse wheel scrolls it too (Textual asks allow_vertical_scroll, which says yes)
+        pane.post_message(events.MouseScrollUp(pane, 3, 3, 0, -1, 0, False, False, False))
+        await pilot.pause()
+        assert pane.scroll_offset.y < below
 
 
 async def test_program_pane_selection_keys_and_jump():
