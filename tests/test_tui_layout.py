@@ -52,6 +52,23 @@ async def test_resizes_lay_out_for_the_new_size_on_the_next_frame():
             assert "^p palette" in text, (width, text)
 
 
+async def test_the_current_op_stays_in_sight_through_resizes():
+    # the app's resize handler runs before the panes have their new size: the program
+    # pane keeps its row in sight on its own resize (200x50 -> 120x36 left it above the top)
+    app = NNStepApp()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)
+        await pilot.press(*"n" * 13)
+        pane = app.program_pane
+        for width, height in ((80, 24), (100, 30), (200, 50), (120, 36), (80, 24), (200, 50), (100, 30)):
+            await pilot.resize_terminal(width, height)
+            for _ in range(3):
+                await pilot.pause()
+            row, top = pane.row_of[pane.current], round(pane.scroll_offset.y)
+            assert top <= row < top + pane.scrollable_content_region.height, (width, height, row, top)
+            assert "▶" in pane.render_line(row - top).text, (width, height)
+
+
 @pytest.mark.parametrize("size", [(80, 24), (100, 30), (120, 36), (200, 50)])
 async def test_footer_never_cuts_a_word_and_keeps_the_palette_and_help(size):
     app = NNStepApp()

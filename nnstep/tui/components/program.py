@@ -130,6 +130,12 @@ class ProgramView(RowList, can_focus=True):
             self.keep_row_in_view(self.row_of[self.selected])
         self.refresh_rows()
 
+    def on_resize(self) -> None:
+        # the selected op stays in sight at the pane's new height (the app's own resize
+        # handler runs before the panes are laid out for the new size)
+        if self.dbg is not None and self.rows:
+            self.keep_row_in_view(self.row_of[self.selected])
+
     def select(self, index: int, *, announce: bool = True) -> None:
         if self.dbg is None or not self.rows:
             return
