@@ -54,19 +54,23 @@ async def test_resizes_lay_out_for_the_new_size_on_the_next_frame():
 
 async def test_the_current_op_stays_in_sight_through_resizes():
     # the app's resize handler runs before the panes have their new size: the program
-    # pane keeps its row in sight on its own resize (200x50 -> 120x36 left it above the top)
+    # and values panes keep their row in sight on their own resize (200x50 -> 120x36 did not)
     app = NNStepApp()
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(app, pilot)
-        await pilot.press(*"n" * 13)
+        await pilot.press(*"n" * 26)  # d_L_d_w2: both panes scrolled
         pane = app.program_pane
-        for width, height in ((80, 24), (100, 30), (200, 50), (120, 36), (80, 24), (200, 50), (100, 30)):
+        for width, height in ((80, 24), (100, 30), (200, 50), (120, 36), (80, 24), (200, 50), (100, 30), (120, 36)):
             await pilot.resize_terminal(width, height)
             for _ in range(3):
                 await pilot.pause()
             row, top = pane.row_of[pane.current], round(pane.scroll_offset.y)
             assert top <= row < top + pane.scrollable_content_region.height, (width, height, row, top)
             assert "▶" in pane.render_line(row - top).text, (width, height)
+            values = app.values_pane
+            if values.display:  # hidden below 100 columns
+                shown = [values.render_line(y).text.split() for y in range(values.scrollable_content_region.height)]
+                assert any(words[:1] == [app.dbg.current_op.name] for words in shown), (width, height, shown)
 
 
 @pytest.mark.parametrize("size", [(80, 24), (100, 30), (120, 36), (200, 50)])

@@ -119,6 +119,11 @@ class ValuesView(RowList, can_focus=True):
             self.scroll_to(y=0, animate=False, immediate=True)
         self.refresh_rows()
 
+    def on_resize(self) -> None:
+        # the changed value stays in sight at the pane's new height (see ProgramView.on_resize)
+        if self.dbg is not None and self.changed in self.row_of:
+            self.keep_in_view(self.changed)
+
     def keep_in_view(self, name: str) -> None:
         """Scroll so that ``name``'s group shows from its heading, when the group fits the
         pane (the updates, in an order other than the rows', then keep one view), else in
