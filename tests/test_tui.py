@@ -517,6 +517,19 @@ async def test_help_screen():
         assert not isinstance(app.screen, HelpScreen)
 
 
+def test_help_names_the_formula_panes_sideways_keys_as_bound():
+    from rich.console import Console
+
+    from nnstep.tui.screens.help import help_text
+
+    console = Console(width=140, record=True)
+    console.print(help_text())
+    text = console.export_text()
+    assert "shift+← shift+→  h l" in text and "→ more" in text
+    keys = {b.key: b.action for b in FormulaView.BINDINGS}
+    assert keys["shift+left,h"] == "scroll_left" and keys["shift+right,l"] == "scroll_right"
+
+
 async def test_quit():
     app = NNStepApp()
     async with app.run_test(size=SIZE) as pilot:

@@ -84,6 +84,7 @@ PANE_KEYS: tuple[tuple[str, str], ...] = (
     ("click", "select an op (its formula shows in the formula pane)"),
     ("ctrl+p", "command palette: every command, jump to op <name>, jump to sample <name>"),
     ("tab", "move focus between panes (↑ ↓ then scroll the formula and values panes)"),
+    ("shift+← shift+→  h l", "scroll the focused formula pane sideways (its border: ↓ 2 more · → more)"),
     ("i (predictions view)", "predict a new input: every input NAME=VALUE, e.g. x1=-7,x2=-3"),
     ("L  S", "loss curve (focused): log scale on / off; each sample's loss now, as dots on the line"),
 )
