@@ -376,7 +376,7 @@ def test_a_row_is_cut_from_its_spans_as_rich_renders_it(data):
 
     from nnstep.tui.components.strips import text_strip
 
-    styles = st.sampled_from(["", "bold", "dim italic", "red on blue", Style(color="green", underline=True),
+    styles = st.sampled_from(["", "bold", "dim italic", "red on blue", "no-such-style", Style(color="green", underline=True),
                               Style(bgcolor="yellow"), Style()])
     plain = data.draw(st.text(st.sampled_from("ab ─σ∂⋅xy"), max_size=30))
     cuts = sorted(data.draw(st.lists(st.integers(0, len(plain)), max_size=12)))

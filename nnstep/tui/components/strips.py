@@ -30,6 +30,9 @@ def text_strip(text: Text, console: Console, base: Style, width: int, left: int 
     return Strip(segments).crop_extend(left, left + width, base)
 
 
+NULL = Style.null()  # a style name Rich cannot read counts as none, as in Text.render
+
+
 def _in_order(spans: list[Span]) -> bool:
     end = 0
     for span in spans:
@@ -49,7 +52,7 @@ def _cut(plain: str, spans: list[Span], outer: Style, console: Console) -> list[
         if start > at:
             add(Segment(plain[at:start], outer))
         if end > start and (piece := plain[start:end]):
-            add(Segment(piece, outer + get_style(style) if style else outer))
+            add(Segment(piece, outer + get_style(style, default=NULL) if style else outer))
         at = max(at, end)
     if at < len(plain):
         add(Segment(plain[at:], outer))
