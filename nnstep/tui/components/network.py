@@ -27,7 +27,7 @@ from .drawing import Layout, layout, paint
 from .labels import FLAGGED, NINE_W, PRECISE_W, Numbers, emphasis
 from .palette import HIGHLIGHT, tint
 from .scene import NetworkModel, Scene
-from .strips import text_strip
+from .strips import text_key, text_strip
 
 # --------------------------------------------------------------------------- drawing
 
@@ -144,10 +144,6 @@ def graph_view(model: NetworkModel, scene: Scene, width: int, height: int, why: 
     return out[:height]
 
 
-def _same(a: Text, b: Text) -> bool:
-    return a.plain == b.plain and a.spans == b.spans and a.style == b.style
-
-
 #: How many drawings the pane keeps (per size and scene): stepping back and forth over
 #: positions seen a moment ago reuses them instead of painting again.
 MEMO = 128
@@ -214,7 +210,7 @@ class NetworkView(Widget, can_focus=True):
             return
         resized = self._drawn_for is None or self._drawn_for[:3] != what[:3]
         self._drawn_for = what
-        old_lines = [] if resized else self._lines
+        old = [] if resized else [text_key(line) for line in self._lines]  # what each row drew
         base = self.visual_style.rich_style  # cached by Textual (self.rich_style is computed per call)
         key = (width, height, self.precise, self.model, None if self.scene is None else scene_key(self.scene),
                self.compact, base)
@@ -225,13 +221,13 @@ class NetworkView(Widget, can_focus=True):
             self._lines = list(lines)
             if kind:
                 self._show_kind(kind)
-            changed = [y for y, line in enumerate(lines) if not (y < len(old_lines) and _same(old_lines[y], line))]
+            changed = [y for y, line in enumerate(lines) if not (y < len(old) and old[y] == text_key(line))]
         else:
             self._lines = self.render_lines_text(width, height)[:height]
             strips = []
             changed = []
             for y, line in enumerate(self._lines):
-                if y < len(old_lines) and _same(old_lines[y], line):
+                if y < len(old) and old[y] == text_key(line):
                     strips.append(self._strips[y])
                     continue
                 changed.append(y)

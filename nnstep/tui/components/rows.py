@@ -10,7 +10,7 @@ from textual.geometry import Offset, Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from .strips import text_strip
+from .strips import text_key, text_strip
 
 #: The scroll keys of a pane that scrolls its rows (the formula and values panes).
 SCROLL_BINDINGS = [
@@ -115,7 +115,7 @@ class RowList(ScrollView, inherit_bindings=False):
             return (index, width, x, looks, key)
         if text is None:
             text = self.row_text(index, max(width, self.virtual_width))
-        return (index, width, x, looks, text.plain, str(text.style), tuple(text.spans))
+        return (index, width, x, looks, text_key(text))
 
     def refresh_rows(self) -> None:
         """Repaint only the rows on screen whose text or styles changed since they were

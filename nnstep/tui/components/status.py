@@ -17,7 +17,7 @@ from textual.widgets import Sparkline, Static
 from nnstep.text import visible
 
 from ..fmt import num, short
-from .strips import text_strip
+from .strips import text_key, text_strip
 
 if TYPE_CHECKING:
     from nnstep.debugger import Debugger
@@ -143,11 +143,12 @@ class StatusBar(Horizontal):
         super().__init__(**kw)
         self._shown: tuple = ()
         self._text_shown: object = None
+        self.line = StatusLine(id="status-text")  # kept at hand: updated on every step
         self.text_width = 80  # the room the status text had last time
         self._last: tuple[Text | Callable[[int], Text], list[float] | None] | None = None
 
     def compose(self) -> ComposeResult:
-        yield StatusLine(id="status-text")
+        yield self.line
         yield Static(id="status-loss")
         yield Sparkline([], id="sparkline")
 
@@ -177,10 +178,10 @@ class StatusBar(Horizontal):
             # 1 column of padding, 2 of the loss part's and 2 more to keep the two apart
             self.text_width = max(20, self.size.width - len(label) - 5 - spark_w)
             text = text(self.text_width)
-        shown = (text.plain, str(text.style), tuple(text.spans)) if isinstance(text, Text) else text
+        shown = text_key(text) if isinstance(text, Text) else text
         if shown != self._text_shown:  # repaint only when the text changes
             self._text_shown = shown
-            self.query_one("#status-text", StatusLine).update(text)
+            self.line.update(text)
 
     def on_resize(self) -> None:
         if self._last is not None:
@@ -188,6 +189,6 @@ class StatusBar(Horizontal):
 
     @property
     def plain(self) -> str:
-        text = self.query_one("#status-text", StatusLine).content
+        text = self.line.content
         loss = self.query_one("#status-loss", Static).content
         return f"{text.plain} {loss}"

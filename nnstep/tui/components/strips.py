@@ -30,6 +30,12 @@ def text_strip(text: Text, console: Console, base: Style, width: int, left: int 
     return Strip(segments).crop_extend(left, left + width, base)
 
 
+def text_key(text: Text) -> tuple:
+    """What ``text`` draws as: equal for two texts exactly when their strips are (how a
+    pane tells whether a row it drew before needs drawing again)."""
+    return (text.plain, str(text.style), tuple(text.spans))
+
+
 NULL = Style.null()  # a style name Rich cannot read counts as none, as in Text.render
 
 
